@@ -1,0 +1,3 @@
+module example.com/bench/big
+
+go 1.19

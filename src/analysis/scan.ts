@@ -1,0 +1,82 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Expands the command line's inputs into the list of files to inspect. A
+ * file named explicitly is always inspected (even a symlink to one); a
+ * directory is walked recursively without following symlinks, so a link can
+ * never lead the scan out of the tree it was given. Entries come back sorted
+ * so output order does not depend on the file system.
+ */
+export interface ScanTarget {
+  readonly path: string;
+  /** True when the path came from walking a directory: non-binaries are then skipped quietly. */
+  readonly discovered: boolean;
+}
+
+const MAX_DEPTH = 64;
+
+export async function expandInputs(inputs: readonly string[]): Promise<ScanTarget[]> {
+  const out: ScanTarget[] = [];
+  for (const input of inputs) {
+    let info;
+    try {
+      info = await stat(input);
+    } catch {
+      out.push({ path: input, discovered: false }); // the inspector reports the error for this path
+      continue;
+    }
+    if (info.isDirectory()) await walk(input, 0, out);
+    else out.push({ path: input, discovered: false });
+  }
+  return out;
+}
+
+async function walk(dir: string, depth: number, out: ScanTarget[]): Promise<void> {
+  if (depth > MAX_DEPTH) return;
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return; // unreadable directories are skipped like non-binaries
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await walk(path, depth + 1, out);
+    else if (entry.isFile()) out.push({ path, discovered: true });
+    // Symlinks are not followed: a link inside the tree may point anywhere on the host.
+  }
+}
+
+/**
+ * Runs `work` over `items` with at most `limit` in flight and hands results
+ * to `emit` in input order as soon as each prefix is complete, so long scans
+ * stream their output.
+ */
+export async function mapOrdered<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+  emit: (result: R, item: T) => void,
+): Promise<void> {
+  const results = new Map<number, R>();
+  let nextToStart = 0;
+  let nextToEmit = 0;
+  const flush = (): void => {
+    while (results.has(nextToEmit)) {
+      const r = results.get(nextToEmit) as R;
+      results.delete(nextToEmit);
+      emit(r, items[nextToEmit] as T);
+      nextToEmit++;
+    }
+  };
+  const runner = async (): Promise<void> => {
+    while (nextToStart < items.length) {
+      const index = nextToStart++;
+      results.set(index, await work(items[index] as T));
+      flush();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, runner));
+}

@@ -1,0 +1,62 @@
+import { resolve } from 'node:path';
+import { inspectFile } from '../analysis/inspect.js';
+import { atLeast, type InspectReport, type Severity } from '../analysis/report.js';
+import { expandInputs, mapOrdered } from '../analysis/scan.js';
+import { UsageError } from '../errors.js';
+import { HostRootFS } from '../fs/index.js';
+import { renderInspectText } from './render-inspect.js';
+import { styleFor } from './style.js';
+
+export interface InspectCommandOptions {
+  readonly json?: boolean;
+  readonly root?: string;
+  readonly failOn?: string;
+  readonly jobs?: string;
+}
+
+export type FailOn = Severity | 'none';
+
+export function parseFailOn(value: string | undefined): FailOn {
+  const v = value ?? 'error';
+  if (v === 'error' || v === 'warning' || v === 'info' || v === 'none') return v;
+  throw new UsageError(`--fail-on must be error, warning, info or none, not "${v}"`);
+}
+
+function parseJobs(value: string | undefined): number {
+  if (value === undefined) return 8;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--jobs must be a whole number from 1 to 256, not "${value}"`);
+  return n;
+}
+
+/** The exit code for a set of reports: 2 for unreadable input, 1 for findings at or above the threshold. */
+export function exitCodeFor(reports: readonly InspectReport[], failOn: FailOn): number {
+  if (reports.some((r) => r.error !== null)) return 2;
+  if (failOn === 'none') return 0;
+  return reports.some((r) => r.findings.some((f) => atLeast(f.severity, failOn))) ? 1 : 0;
+}
+
+export async function runInspect(inputs: readonly string[], options: InspectCommandOptions): Promise<number> {
+  if (inputs.length === 0) throw new UsageError('inspect needs at least one file or directory');
+  const failOn = parseFailOn(options.failOn);
+  const jobs = parseJobs(options.jobs);
+  const rootDir = resolve(options.root ?? '/');
+  const root = new HostRootFS(rootDir);
+  const style = styleFor(process.stdout);
+  const targets = await expandInputs(inputs);
+  const reports: InspectReport[] = [];
+  await mapOrdered(
+    targets,
+    jobs,
+    (t) => inspectFile(t.path, { root, rootDir, skipNonBinaries: t.discovered }),
+    (report) => {
+      if (report === undefined) return;
+      reports.push(report);
+      process.stdout.write(options.json ? JSON.stringify(report) + '\n' : renderInspectText(report, style));
+    },
+  );
+  if (!options.json) {
+    for (const r of reports) if (r.error !== null) process.stderr.write(`fromscratch: ${r.error.message}\n`);
+  }
+  return exitCodeFor(reports, failOn);
+}

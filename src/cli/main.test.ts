@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { InspectReport } from '../analysis/report.js';
+import { fixture } from '../testing/fixtures.js';
+
+// End to end through the real executable, as a person or a script calls it.
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'fromscratch.js');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function jsonLines(stdout: string): InspectReport[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as InspectReport);
+}
+
+test('a static Go binary: one JSON line, exit 0, runs FROM scratch', async () => {
+  const r = await run(['inspect', '--json', fixture('go-static')]);
+  assert.equal(r.code, 0, r.stderr);
+  const [report, ...rest] = jsonLines(r.stdout);
+  assert.equal(rest.length, 0);
+  assert.ok(report);
+  assert.equal(report.format, 'elf');
+  assert.equal(report.linkage, 'static');
+  assert.equal(report.recommendation?.base, 'scratch');
+  assert.equal(report.error, null);
+  assert.match(report.go?.version ?? '', /^go1\.23/);
+});
+
+test('text output starts with the verdict line and has no colour when piped', async () => {
+  const r = await run(['inspect', fixture('go-static')]);
+  assert.equal(r.code, 0);
+  const first = r.stdout.split('\n')[0] ?? '';
+  assert.ok(first.startsWith(fixture('go-static') + ': linux/amd64 ELF executable, statically linked'), first);
+  assert.match(first, /runs FROM scratch/);
+  assert.doesNotMatch(r.stdout, /\u001b\[/);
+});
+
+test('a missing file: exit 2, one line on stderr naming it, no stack trace', async () => {
+  const missing = join(tmpdir(), 'fromscratch-no-such-file');
+  const r = await run(['inspect', missing]);
+  assert.equal(r.code, 2);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0] ?? '', new RegExp(`${missing}: no such file`));
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('usage errors exit 2', async () => {
+  assert.equal((await run(['inspect'])).code, 2);
+  assert.equal((await run(['inspect', '--bogus', 'x'])).code, 2);
+  assert.equal((await run(['frobnicate'])).code, 2);
+  assert.equal((await run(['inspect', '--fail-on', 'sometimes', 'x'])).code, 2);
+});
+
+test('a directory scan skips non-binaries, reports a broken binary and goes on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fromscratch-scan-'));
+  copyFileSync(fixture('go-static'), join(dir, 'good'));
+  writeFileSync(join(dir, 'notes.txt'), 'not a binary\n');
+  const broken = readFileSync(fixture('go-static')).subarray(0, 100);
+  mkdirSync(join(dir, 'sub'));
+  writeFileSync(join(dir, 'sub', 'truncated'), broken);
+  copyFileSync(fixture('c-static'), join(dir, 'sub', 'z-static'));
+  // A symlink out of the tree is not followed.
+  symlinkSync(fixture('go-net-cgo'), join(dir, 'outside-link'));
+  const r = await run(['inspect', '--json', dir]);
+  assert.equal(r.code, 2, 'an unreadable binary makes the exit code 2');
+  const reports = jsonLines(r.stdout);
+  assert.deepEqual(
+    reports.map((x) => x.path),
+    [join(dir, 'good'), join(dir, 'sub', 'truncated'), join(dir, 'sub', 'z-static')],
+  );
+  const truncated = reports[1];
+  assert.ok(truncated?.error, 'the truncated file has an error entry');
+  assert.match(truncated.error.message, /truncated|past the end/);
+  assert.ok(truncated.error.message.includes(join(dir, 'sub', 'truncated')));
+  assert.equal(reports[2]?.linkage, 'static', 'the scan went on after the broken file');
+});
+
+test('CGO_ENABLED=0 -buildmode=pie: the trap is reported, and missing interpreter fails with exit 1', async () => {
+  const host = jsonLines((await run(['inspect', '--json', fixture('go-pie-nocgo')])).stdout)[0];
+  assert.ok(host);
+  assert.equal(host.linkage, 'dynamic');
+  assert.deepEqual(host.needed, []);
+  assert.ok(host.findings.some((f) => f.id === 'pie-needs-interpreter' && f.fix !== null));
+
+  const emptyRoot = mkdtempSync(join(tmpdir(), 'fromscratch-root-'));
+  const r = await run(['inspect', '--json', '--root', emptyRoot, fixture('go-pie-nocgo')]);
+  assert.equal(r.code, 1);
+  const report = jsonLines(r.stdout)[0];
+  assert.ok(report?.findings.some((f) => f.id === 'interpreter-missing' && f.severity === 'error'));
+  assert.ok(report?.findings.some((f) => f.id === 'pie-needs-interpreter' && f.severity === 'error'));
+  assert.equal((await run(['inspect', '--json', '--fail-on', 'none', '--root', emptyRoot, fixture('go-pie-nocgo')])).code, 0);
+});
+
+test('a dynamic binary with a missing library fails with library-missing', async () => {
+  const r = await run(['inspect', '--json', join(fixture('c-missing-lib'))]);
+  const report = jsonLines(r.stdout)[0];
+  assert.equal(r.code, 1);
+  assert.ok(report?.findings.some((f) => f.id === 'library-missing' && f.message.includes('libnothere.so')));
+  assert.ok(report?.libraries.some((l) => l.name === 'libnothere.so' && l.path === null));
+});
+
+test('Mach-O and PE binaries are identified and flagged for a Linux image', async () => {
+  const r = await run(['inspect', '--json', fixture('go-darwin-arm64'), fixture('go-windows-amd64')]);
+  assert.equal(r.code, 1);
+  const [mac, win] = jsonLines(r.stdout);
+  assert.equal(mac?.format, 'macho');
+  assert.equal(mac?.os, 'darwin');
+  assert.equal(mac?.arch, 'arm64');
+  assert.equal(win?.format, 'pe');
+  assert.equal(win?.os, 'windows');
+  assert.equal(win?.arch, 'amd64');
+  for (const rep of [mac, win]) assert.ok(rep?.findings.some((f) => f.id === 'not-linux' && f.severity === 'error'));
+  assert.equal(mac?.recommendation?.base, null);
+});
+
+test('an explicitly named non-binary is format unknown, not an error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fromscratch-unknown-'));
+  writeFileSync(join(dir, 'script.sh'), '#!/bin/sh\necho hi\n');
+  writeFileSync(join(dir, 'empty'), '');
+  const r = await run(['inspect', '--json', join(dir, 'script.sh'), join(dir, 'empty')]);
+  assert.equal(r.code, 0, r.stderr);
+  const reports = jsonLines(r.stdout);
+  assert.deepEqual(reports.map((x) => [x.format, x.error]), [['unknown', null], ['unknown', null]]);
+});

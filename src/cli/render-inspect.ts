@@ -1,0 +1,93 @@
+import type { Finding, InspectReport, LibraryNode } from '../analysis/report.js';
+import { formatGoVersionM } from '../golang/index.js';
+import type { Style } from './style.js';
+
+/**
+ * Human text for one inspect report: the verdict line first (what it is and
+ * whether it runs FROM scratch), then the details a person would otherwise
+ * collect from file, ldd/lddtree and go version -m.
+ */
+export function renderInspectText(report: InspectReport, style: Style): string {
+  const lines: string[] = [verdictLine(report, style)];
+  if (report.error !== null || report.format === 'unknown') return lines.join('\n') + '\n';
+
+  const field = (name: string, value: string): void => {
+    lines.push(`  ${style.dim(name.padEnd(12))}${value}`);
+  };
+  field('format', `${report.format.toUpperCase()} ${report.bits}-bit ${report.endian === 'little' ? 'LSB' : 'MSB'} ${report.type}, ${report.os}/${report.arch}`);
+  if (report.linkage !== null) field('linkage', report.linkage);
+  if (report.interpreter !== null) field('interpreter', report.interpreter);
+  if (report.soname !== null) field('soname', report.soname);
+  if (report.needed.length > 0) field('needed', report.needed.join(', '));
+  if (report.rpath.length > 0) field('rpath', report.rpath.join(':'));
+  if (report.runpath.length > 0) field('runpath', report.runpath.join(':'));
+  field('stripped', report.stripped ? 'yes' : 'no');
+
+  if (report.libraryTree.length > 0 || report.interpreter !== null) {
+    lines.push(`  ${style.dim('libraries')}`);
+    if (report.interpreter !== null) {
+      const missing = report.findings.some((f) => f.id === 'interpreter-missing');
+      lines.push(`    ${report.interpreter} ${missing ? style.red('(interpreter, not found)') : style.dim('(interpreter)')}`);
+    }
+    renderTree(report.libraryTree, '    ', lines, style);
+  }
+
+  if (report.go !== null) {
+    const go = report.go;
+    lines.push(`  ${style.dim('go'.padEnd(12))}${go.version} ${style.dim(`(from ${go.versionSource})`)}`);
+    if (go.versionSource === 'buildinfo') {
+      const body = formatGoVersionM(report.path, go).split('\n').slice(1).filter((l) => l !== '');
+      for (const l of body) lines.push(`    ${l.replace(/^\t/, '')}`);
+    }
+  }
+
+  if (report.findings.length > 0) {
+    lines.push(`  ${style.dim('findings')}`);
+    for (const f of report.findings) lines.push(...renderFinding(f, style));
+  }
+  const rec = report.recommendation;
+  if (rec !== null) {
+    const base = rec.base === null ? style.red('no Linux image') : style.bold(`FROM ${rec.base}`);
+    lines.push(`  ${style.dim('base'.padEnd(12))}${base}${rec.files.length > 0 ? ` + ${rec.files.length} file${rec.files.length === 1 ? '' : 's'}` : ''}`);
+    lines.push(`    ${rec.reason}`);
+    for (const f of rec.files) lines.push(`    + ${f}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function verdictLine(report: InspectReport, style: Style): string {
+  const name = style.bold(report.path);
+  if (report.error !== null) return `${name}: ${style.red('error')}: ${report.error.message}`;
+  if (report.format === 'unknown') return `${name}: not an executable (no ELF, Mach-O or PE header)`;
+  const parts: string[] = [`${report.os}/${report.arch} ${report.format.toUpperCase()} ${report.type}`];
+  if (report.linkage !== null) parts.push(`${report.linkage === 'static-pie' ? 'static-pie' : report.linkage === 'static' ? 'statically' : 'dynamically'} linked`);
+  if (report.go !== null) parts.push(`Go ${report.go.version}`);
+  const errors = report.findings.filter((f) => f.severity === 'error');
+  let verdict: string;
+  if (report.recommendation?.base === 'scratch' && report.recommendation.files.length === 0 && errors.length === 0) {
+    verdict = style.green('runs FROM scratch');
+  } else if (errors.length > 0) {
+    verdict = style.red(`will not run as is: ${errors[0]?.id}${errors.length > 1 ? ` (+${errors.length - 1} more)` : ''}`);
+  } else if (report.recommendation?.base === 'scratch') {
+    const n = report.recommendation.files.length;
+    verdict = style.yellow(`runs FROM scratch only with ${n} file${n === 1 ? '' : 's'} from the host added (interpreter and libraries)`);
+  } else {
+    verdict = style.yellow(report.recommendation?.reason ?? 'see findings');
+  }
+  return `${name}: ${parts.join(', ')} — ${verdict}`;
+}
+
+function renderTree(nodes: readonly LibraryNode[], indent: string, lines: string[], style: Style): void {
+  for (const node of nodes) {
+    const where = node.path === null ? style.red('not found') : node.path;
+    lines.push(`${indent}${node.name} => ${where}`);
+    if (!node.repeated) renderTree(node.children, indent + '  ', lines, style);
+  }
+}
+
+function renderFinding(f: Finding, style: Style): string[] {
+  const sev = f.severity === 'error' ? style.red('error  ') : f.severity === 'warning' ? style.yellow('warning') : style.cyan('info   ');
+  const out = [`    ${sev} ${f.id}: ${f.message}`];
+  if (f.fix !== null) out.push(`            ${style.dim('fix:')} ${f.fix}`);
+  return out;
+}

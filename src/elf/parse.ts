@@ -1,0 +1,107 @@
+import { FormatError } from '../errors.js';
+import { decodeUtf8 } from '../io/bytes.js';
+import type { ByteSource } from '../io/source.js';
+import { readDynamic } from './dynamic.js';
+import { ELF_HEADER_MAX, parseElfHeader } from './header.js';
+import { elfIdentity } from './identity.js';
+import { elfLayout } from './layout.js';
+import { readNotes } from './notes.js';
+import { readSectionZero, readSections, readSegments } from './tables.js';
+import { readVersionDefinitions, readVersionNeeds } from './versions.js';
+import {
+  DF_1_PIE,
+  ET_CORE,
+  ET_REL,
+  PT_DYNAMIC,
+  PT_INTERP,
+  SHT_SYMTAB,
+  VER_FLG_BASE,
+  type ElfDynamic,
+  type ElfFile,
+  type ElfSection,
+  type ElfSegment,
+} from './types.js';
+
+/** PATH_MAX: no loader accepts a longer interpreter path. */
+const MAX_INTERPRETER = 4096;
+
+/**
+ * Parses an ELF file by offset: header, program and section headers, the
+ * section names, the dynamic section with its strings, symbol versioning
+ * and notes. Never reads the code or data.
+ *
+ * Throws FormatError when the file is not ELF, its header is cut short, its
+ * type is unknown or its program header table is unreadable. Everything
+ * else that is broken degrades to a partial result listed in `warnings`
+ * (see tables.ts, dynamic.ts, versions.ts for each policy), the way file(1)
+ * still reports the linkage of a binary with damaged section headers.
+ */
+export async function parseElf(source: ByteSource): Promise<ElfFile> {
+  const header = parseElfHeader(await source.read(0, Math.min(ELF_HEADER_MAX, source.size)), source.name);
+  if (header.type < ET_REL || header.type > ET_CORE) {
+    throw new FormatError('unsupported', `${source.name}: ELF file type ${header.type} is not one we read (executable, shared object, relocatable, core)`);
+  }
+  const warnings: string[] = [];
+  const zero = await readSectionZero(source, header);
+  const segments = await readSegments(source, header, zero);
+  const sections = await readSections(source, header, zero, warnings);
+  const interpreter = await readInterpreter(source, segments, warnings);
+  const table = await readDynamic(source, header, segments, sections, warnings);
+  const dynamic = table?.dynamic ?? null;
+  const versionNeeds = await readVersionNeeds(source, header, segments, sections, table, warnings);
+  const definitions = await readVersionDefinitions(source, header, segments, sections, table, warnings);
+  const notes = await readNotes(source, header, segments, sections, warnings);
+  return {
+    source,
+    header,
+    identity: elfIdentity(header, { notes, sectionNames: sections.map((s) => s.name), dynamic, name: source.name }),
+    segments,
+    sections,
+    interpreter,
+    dynamic,
+    versionNeeds,
+    versionDefinitions: definitions.filter((d) => (d.flags & VER_FLG_BASE) === 0).map((d) => d.name),
+    notes,
+    stripped: isStripped(sections),
+    linkage: elfLinkage(segments, dynamic),
+    layout: elfLayout(source, header, segments, sections),
+    warnings,
+  };
+}
+
+/**
+ * file(1)'s verdict (readelf.c dophn_exec): need = DT_NEEDED entries plus
+ * one for PT_INTERP; a file with PT_DYNAMIC is "static-pie" when DF_1_PIE is
+ * set and nothing is needed, else "dynamic"; without PT_DYNAMIC it is
+ * "static".
+ *
+ * file 5.44 (Debian bookworm) treats any DT_FLAGS_1 entry as "pie" here,
+ * so a shared library with, say, only DF_1_NODELETE, no DT_NEEDED and no
+ * interpreter is "static-pie linked" to it; later file versions (and this
+ * code) test the DF_1_PIE bit. elf.test.ts pins that difference.
+ */
+export function elfLinkage(segments: readonly ElfSegment[], dynamic: ElfDynamic | null): ElfFile['linkage'] {
+  if (!segments.some((s) => s.type === PT_DYNAMIC)) return 'static';
+  const need = (dynamic?.needed.length ?? 0) + (segments.some((s) => s.type === PT_INTERP) ? 1 : 0);
+  const pie = dynamic !== null && (dynamic.flags1 & DF_1_PIE) !== 0;
+  return pie && need === 0 ? 'static-pie' : 'dynamic';
+}
+
+/** file(1)'s "stripped": neither a symbol table nor DWARF (.debug_info) is left. */
+export function isStripped(sections: readonly ElfSection[]): boolean {
+  return !sections.some((s) => s.type === SHT_SYMTAB || s.name === '.debug_info');
+}
+
+/** PT_INTERP's path up to its NUL; "" (with a warning) when its bytes are outside the file. */
+async function readInterpreter(source: ByteSource, segments: readonly ElfSegment[], warnings: string[]): Promise<string | null> {
+  const segment = segments.find((s) => s.type === PT_INTERP);
+  if (!segment) return null;
+  if (segment.offset >= source.size) {
+    warnings.push(`interpreter path at offset ${segment.offset} is outside the file`);
+    return '';
+  }
+  const length = Math.min(segment.fileSize, source.size - segment.offset, MAX_INTERPRETER);
+  const bytes = await source.read(segment.offset, length);
+  const nul = bytes.indexOf(0);
+  return decodeUtf8(nul >= 0 ? bytes.subarray(0, nul) : bytes);
+}

@@ -1,0 +1,88 @@
+import { decodeUtf8 } from '../io/bytes.js';
+import type { ByteSource } from '../io/source.js';
+
+/**
+ * A string table (section names, .dynstr, .strtab) read lazily by offset.
+ * Tables can be megabytes (.strtab of a large Go binary) while we usually
+ * want a handful of strings, so it reads fixed-size chunks on demand and
+ * keeps only a few of them.
+ */
+const CHUNK = 4096;
+const KEPT_CHUNKS = 16;
+/** Longest string we return; a longer run without NUL is cut here. RPATHs and symbol names fit. */
+export const MAX_STRING = 64 * 1024;
+/**
+ * Bytes one table may scan over its lifetime. Real lookups scan a few KiB;
+ * the budget stops a hostile file from asking for thousands of maximal
+ * strings (65536 DT_NEEDED entries each pointing at a 64 KiB run), after
+ * which `get` answers undefined like an out-of-range index.
+ */
+export const SCAN_BUDGET = 32 * 1024 * 1024;
+
+export class StringTable {
+  /** Usable bytes: the declared size cut to what the file holds. */
+  readonly size: number;
+  private readonly chunks = new Map<number, Uint8Array>();
+  private scanned = 0;
+
+  constructor(
+    private readonly source: ByteSource,
+    readonly offset: number,
+    declaredSize: number,
+  ) {
+    const inFile = offset >= 0 && offset < source.size ? source.size - offset : 0;
+    this.size = Math.max(0, Math.min(declaredSize, inFile));
+  }
+
+  /**
+   * The NUL-terminated string at `index`, or undefined when the index is
+   * outside the table. A string that runs to the end of the table without a
+   * NUL is returned up to the end (what readers like readelf also show),
+   * and one longer than `maxLength` is cut there.
+   */
+  async get(index: number, maxLength = MAX_STRING): Promise<string | undefined> {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.size || this.scanned > SCAN_BUDGET) return undefined;
+    const limit = Math.min(this.size, index + maxLength);
+    const parts: Uint8Array[] = [];
+    let pos = index;
+    while (pos < limit) {
+      const chunk = await this.chunkAt(pos);
+      const start = pos % CHUNK;
+      const usable = chunk.subarray(start, Math.min(chunk.length, start + (limit - pos)));
+      const nul = usable.indexOf(0);
+      this.scanned += nul >= 0 ? nul + 1 : usable.length;
+      if (nul >= 0) {
+        parts.push(usable.subarray(0, nul));
+        break;
+      }
+      parts.push(usable);
+      pos += usable.length;
+      if (usable.length === 0) break;
+    }
+    return decodeUtf8(parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts));
+  }
+
+  private async chunkAt(pos: number): Promise<Uint8Array> {
+    const base = pos - (pos % CHUNK);
+    const cached = this.chunks.get(base);
+    if (cached) return cached;
+    const length = Math.min(CHUNK, this.size - base);
+    const bytes = await this.source.read(this.offset + base, length);
+    if (this.chunks.size >= KEPT_CHUNKS) {
+      const oldest = this.chunks.keys().next().value;
+      if (oldest !== undefined) this.chunks.delete(oldest);
+    }
+    this.chunks.set(base, bytes);
+    return bytes;
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,2 @@
+export * from './rootfs.js';
+export * from './host.js';

@@ -1,0 +1,91 @@
+import { FormatError } from '../errors.js';
+
+/**
+ * Endian-aware, bounds-checked reads from one buffer. Every accessor throws a
+ * 'truncated' FormatError naming `what` instead of returning garbage or
+ * throwing a RangeError from DataView.
+ */
+export class ByteView {
+  private readonly view: DataView;
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly littleEndian: boolean,
+    /** Name of the file (and structure) for error messages. */
+    readonly what: string,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  get length(): number {
+    return this.bytes.length;
+  }
+
+  private check(offset: number, size: number): void {
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + size > this.bytes.length) {
+      throw new FormatError('truncated', `${this.what}: field at offset ${offset} (${size} bytes) is outside its ${this.bytes.length}-byte structure`);
+    }
+  }
+
+  u8(offset: number): number {
+    this.check(offset, 1);
+    return this.view.getUint8(offset);
+  }
+  u16(offset: number): number {
+    this.check(offset, 2);
+    return this.view.getUint16(offset, this.littleEndian);
+  }
+  u32(offset: number): number {
+    this.check(offset, 4);
+    return this.view.getUint32(offset, this.littleEndian);
+  }
+  i32(offset: number): number {
+    this.check(offset, 4);
+    return this.view.getInt32(offset, this.littleEndian);
+  }
+  u64(offset: number): bigint {
+    this.check(offset, 8);
+    return this.view.getBigUint64(offset, this.littleEndian);
+  }
+  /** An unsigned word of `size` bytes (4 or 8) as a bigint. */
+  word(offset: number, size: 4 | 8): bigint {
+    return size === 8 ? this.u64(offset) : BigInt(this.u32(offset));
+  }
+  /** A sub-range as bytes (no copy). */
+  slice(offset: number, length: number): Uint8Array {
+    this.check(offset, length);
+    return this.bytes.subarray(offset, offset + length);
+  }
+  /** A NUL-terminated string starting at offset, at most maxLength bytes, decoded as latin1-safe UTF-8. */
+  cstring(offset: number, maxLength = 4096): string {
+    this.check(offset, 0);
+    const end = Math.min(this.bytes.length, offset + maxLength);
+    let i = offset;
+    while (i < end && this.bytes[i] !== 0) i++;
+    return decodeUtf8(this.bytes.subarray(offset, i));
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+export function decodeUtf8(bytes: Uint8Array): string {
+  return utf8.decode(bytes);
+}
+
+/** Converts a bigint offset or size from a file header to a safe number, or throws. */
+export function toSafeNumber(value: bigint, what: string): number {
+  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new FormatError('malformed', `${what}: value ${value} is out of range`);
+  }
+  return Number(value);
+}
+
+/** Index of `needle` in `haystack` from `from`, or -1. */
+export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from = 0): number {
+  if (needle.length === 0) return from;
+  const first = needle[0];
+  const last = haystack.length - needle.length;
+  outer: for (let i = haystack.indexOf(first as number, from); i !== -1 && i <= last; i = haystack.indexOf(first as number, i + 1)) {
+    for (let j = 1; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}

@@ -1,0 +1,117 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { FormatError, InputError } from '../errors.js';
+
+/**
+ * Bounded random access to the bytes of one file or blob. Parsers read the
+ * few structures they need by offset and never pull a whole binary into
+ * memory; every read is checked against `size` first, so a hostile offset or
+ * length becomes a FormatError instead of a huge allocation.
+ */
+export interface ByteSource {
+  /** What to call this source in error messages (usually the path). */
+  readonly name: string;
+  readonly size: number;
+  /** Exactly `length` bytes at `offset`, or a 'truncated' FormatError. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+export function checkRange(source: { name: string; size: number }, offset: number, length: number, what = 'read'): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new FormatError('malformed', `${source.name}: ${what} at offset ${offset} length ${length} is not a valid range`);
+  }
+  if (offset + length > source.size) {
+    throw new FormatError(
+      'truncated',
+      `${source.name}: ${what} at offset ${offset} length ${length} runs past the end of the file (${source.size} bytes)`,
+    );
+  }
+}
+
+/** A source over bytes already in memory (tests, small blobs, slices). */
+export class BytesSource implements ByteSource {
+  readonly size: number;
+  constructor(
+    readonly name: string,
+    private readonly bytes: Uint8Array,
+  ) {
+    this.size = bytes.length;
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    return this.bytes.subarray(offset, offset + length);
+  }
+  async close(): Promise<void> {}
+}
+
+/** A window [start, start+size) of another source, e.g. one arch of a Mach-O fat file. */
+export class SliceSource implements ByteSource {
+  constructor(
+    private readonly parent: ByteSource,
+    private readonly start: number,
+    readonly size: number,
+    readonly name: string = parent.name,
+  ) {
+    checkRange(parent, start, size, 'slice');
+  }
+  read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    return this.parent.read(this.start + offset, length);
+  }
+  async close(): Promise<void> {}
+}
+
+/** A file on disk, read with positioned reads through one open handle. */
+export class FileSource implements ByteSource {
+  private constructor(
+    readonly name: string,
+    private readonly handle: FileHandle,
+    readonly size: number,
+  ) {}
+
+  static async open(path: string, name: string = path): Promise<FileSource> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'ENOENT') throw new InputError('not-found', `${name}: no such file`);
+      if (err.code === 'EISDIR') throw new InputError('io', `${name}: is a directory`);
+      throw new InputError('io', `${name}: cannot open (${err.code ?? err.message})`);
+    }
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) throw new InputError('io', `${name}: not a regular file`);
+      return new FileSource(name, handle, st.size);
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    const buf = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.handle.read(buf, done, length - done, offset + done);
+      if (bytesRead === 0) throw new FormatError('truncated', `${this.name}: file shrank while reading at offset ${offset + done}`);
+      done += bytesRead;
+    }
+    return buf;
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+/** Open, use, always close. */
+export async function withFile<T>(path: string, use: (source: ByteSource) => Promise<T>, name: string = path): Promise<T> {
+  const source = await FileSource.open(path, name);
+  try {
+    return await use(source);
+  } finally {
+    await source.close();
+  }
+}

@@ -1,0 +1,12 @@
+export * from './types.js';
+export { resolveLibraries, DEFAULT_MAX_DEPTH, DEFAULT_MAX_LIBRARIES } from './resolve.js';
+export { readLdSoCache, parseLdSoCache, lookupLdSoCache, cacheNamesEqual, isHwcapExtension, LD_SO_CACHE_PATH, type LdSoCache, type LdSoCacheEntry } from './ld-so-cache.js';
+export { readLdSoConf, LD_SO_CONF_PATH, type LdSoConf, type LdSoConfDir } from './ld-so-conf.js';
+export { cachePolicyFor, describeCacheFlags, upstreamSystemDirs, defaultPlatform, muslArchFromInterpreter, type ElfIdent, type CacheFlagsPolicy } from './arch.js';
+export { searchGlibc, type SearchObject, type GlibcSearchContext, type Found } from './glibc.js';
+export { searchMusl, readMuslSystemPath, muslReservedFamily, muslPrefix, MUSL_DEFAULT_PATH, type MuslSystemPath } from './musl.js';
+export { readGlibcSystemDirs, findSystemDirs } from './system-dirs.js';
+export { probeElf, glibcVerdict, describeMismatch, type ElfProbe as CandidateProbe } from './elf-probe.js';
+export { loadElfObject, loadedObjectFromElf } from './load-object.js';
+export { substituteGlibc, glibcSearchDirs, muslSearchDirs, originOf } from './dst.js';
+export { globInRoot } from './glob.js';

@@ -1,0 +1,41 @@
+import type { ElfFile } from '../elf/types.js';
+import { parseElf } from '../elf/parse.js';
+import { isFromscratchError } from '../errors.js';
+import type { RootFS } from '../fs/rootfs.js';
+import type { LoadedObject } from './types.js';
+
+/** The resolver's view of a parsed ELF file. */
+export function loadedObjectFromElf(elf: ElfFile): LoadedObject {
+  return {
+    class: elf.header.class,
+    littleEndian: elf.header.littleEndian,
+    machine: elf.header.machine,
+    elfFlags: elf.header.flags,
+    needed: elf.dynamic?.needed ?? [],
+    rpath: elf.dynamic?.rpath ?? [],
+    runpath: elf.dynamic?.runpath ?? [],
+    flags1: elf.dynamic?.flags1 ?? 0,
+    interpreter: elf.interpreter,
+    soname: elf.dynamic?.soname ?? null,
+  };
+}
+
+/**
+ * The default LoadObject: parseElf through the root. A file that is missing
+ * gives undefined; one that is not a readable ELF file throws its
+ * FormatError, which the resolver reports on that library.
+ */
+export async function loadElfObject(fs: RootFS, path: string): Promise<LoadedObject | undefined> {
+  let source;
+  try {
+    source = await fs.open(path);
+  } catch (e) {
+    if (isFromscratchError(e) && e.code === 'not-found') return undefined;
+    throw e;
+  }
+  try {
+    return loadedObjectFromElf(await parseElf(source));
+  } finally {
+    await source.close();
+  }
+}
