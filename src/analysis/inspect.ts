@@ -8,7 +8,7 @@ import { FileSource } from '../io/source.js';
 import { resolveLibraries } from '../linker/index.js';
 import { linkFindings, linkNeeds, type LinkFacts } from './findings.js';
 import { recommendBase } from './recommend.js';
-import { emptyReport, type InspectReport, type LibraryEntry, type LibraryNode } from './report.js';
+import { emptyReport, type InspectReport, type LibraryEntry } from './report.js';
 
 export interface InspectOptions {
   /** The root the interpreter and libraries are resolved in (`--root`, default the host). */
@@ -79,7 +79,7 @@ async function analyse(path: string, opened: OpenedBinary, options: InspectOptio
         libraries: resolved.libraries.map(
           (l): LibraryEntry => ({ name: l.name, path: l.path, via: l.path === null ? null : l.via, neededBy: l.neededBy }),
         ),
-        libraryTree: resolved.tree as readonly LibraryNode[],
+        libraryTree: resolved.tree,
       };
     }
   }

@@ -1,5 +1,8 @@
 import type { BinaryFormat, BinaryType } from '../binary/identity.js';
 import type { GoInfo } from '../golang/types.js';
+import type { LibraryNode, LibraryVia } from '../linker/types.js';
+
+export type { LibraryNode, LibraryVia };
 
 /**
  * The `inspect --json` contract (shared/DESIGN.md): one object per input
@@ -35,16 +38,6 @@ export interface Finding {
   /** What to do about it, or null when nothing needs doing. */
   readonly fix: string | null;
 }
-
-export type LibraryVia =
-  | 'direct'
-  | 'rpath'
-  | 'runpath'
-  | 'ld_library_path'
-  | 'ld.so.cache'
-  | 'default-path'
-  | 'musl-path'
-  | 'loader';
 
 export interface LibraryEntry {
   readonly name: string;
@@ -87,14 +80,6 @@ export interface InspectReport {
   readonly findings: readonly Finding[];
   readonly recommendation: Recommendation | null;
   readonly error: { readonly code: string; readonly message: string } | null;
-}
-
-export interface LibraryNode {
-  readonly name: string;
-  readonly path: string | null;
-  /** True when this library's dependencies are already shown elsewhere in the tree. */
-  readonly repeated: boolean;
-  readonly children: readonly LibraryNode[];
 }
 
 export function emptyReport(path: string): InspectReport {

@@ -177,8 +177,9 @@ function locateStrings(
   if (va !== undefined) {
     const where = offsetOfAddress(segments, va);
     if (where) {
+      // DT_STRSZ bounds the table; the segment's file bytes bound a missing or oversized DT_STRSZ.
       const declared = values.get(DT_STRSZ);
-      const size = declared === undefined ? where.available : Math.min(where.available, Number(declared > 0xffffffffffffn ? 0xffffffffffffn : declared));
+      const size = declared === undefined || declared > BigInt(where.available) ? where.available : Number(declared);
       return new StringTable(source, where.offset, size);
     }
     warnings.push(`DT_STRTAB address 0x${va.toString(16)} is not in any loaded segment; using the .dynstr section`);

@@ -78,7 +78,8 @@ export async function parseElf(source: ByteSource): Promise<ElfFile> {
  * file 5.44 (Debian bookworm) treats any DT_FLAGS_1 entry as "pie" here,
  * so a shared library with, say, only DF_1_NODELETE, no DT_NEEDED and no
  * interpreter is "static-pie linked" to it; later file versions (and this
- * code) test the DF_1_PIE bit. elf.test.ts pins that difference.
+ * code) test the DF_1_PIE bit. synthetic.test.ts pins that difference
+ * against the installed file(1).
  */
 export function elfLinkage(segments: readonly ElfSegment[], dynamic: ElfDynamic | null): ElfFile['linkage'] {
   if (!segments.some((s) => s.type === PT_DYNAMIC)) return 'static';

@@ -301,3 +301,24 @@ test('fat files: the architecture table is bounded and each slice must match its
 
   await rejectsWith(fat.subarray(0, 6), 'truncated', /fat header/);
 });
+
+test('a hostile symbol table (50,000 names into one run without NUL) is searched without decoding it', { timeout: 20_000 }, async () => {
+  const count = 50_000;
+  const symbols = Array.from({ length: count }, () => ({ name: '', type: N_SECT | N_EXT, sect: 1, value: 0x1800n }));
+  const built = buildMachO({ is64: true, littleEndian: true, cputype: CPU.x86_64, filetype: FILETYPE.execute, segments: [TEXT], symbols });
+  const run = 1 << 20;
+  const bytes = new Uint8Array(built.length + run).fill(0x41);
+  bytes.set(built);
+  const view = new DataView(bytes.buffer);
+  let symtab = 0;
+  for (let at = 32; at < 32 + view.getUint32(20, true); at += view.getUint32(at + 4, true)) if (view.getUint32(at, true) === LC.symtab) symtab = at;
+  const symoff = view.getUint32(symtab + 8, true);
+  view.setUint32(symtab + 16, built.length); // stroff: the run of 'A'
+  view.setUint32(symtab + 20, run, true);
+  view.setUint32(symtab + 16, built.length, true);
+  for (let i = 0; i < count; i++) view.setUint32(symoff + i * 16, 1 + i * 16, true); // every name a distinct, unterminated suffix
+  const m = await parse(bytes);
+  assert.equal(await m.layout.findSymbol('main.main'), undefined);
+  const tail = 'A'.repeat(run - (1 + (count - 1) * 16));
+  assert.deepEqual(await m.layout.findSymbol(tail), { name: tail, value: 0x1800n, size: 0x100n }, 'a name running to the end of the table still matches');
+});

@@ -1,5 +1,6 @@
 import type { BinaryIdentity } from '../binary/identity.js';
 import type { ExecutableLayout, LoadRegion, MappedSection, SymbolInfo } from '../binary/layout.js';
+import type { SymbolIndex } from '../binary/symbol-index.js';
 import { FormatError } from '../errors.js';
 import { ByteView, decodeUtf8, toSafeNumber } from '../io/bytes.js';
 import { checkRange, type ByteSource } from '../io/source.js';
@@ -109,7 +110,7 @@ export async function parseThinMachO(source: ByteSource): Promise<Omit<MachOFile
   };
 
   const symtab = facts.symtab;
-  let symbols: Promise<Map<string, SymbolInfo>> | undefined;
+  let symbols: Promise<SymbolIndex> | undefined;
   const layout: ExecutableLayout = {
     format: 'macho',
     source,
@@ -120,9 +121,9 @@ export async function parseThinMachO(source: ByteSource): Promise<Omit<MachOFile
     async findSymbol(symbolName: string): Promise<SymbolInfo | undefined> {
       if (!symtab || symtab.nsyms === 0) return undefined;
       symbols ??= readMachOSymbols(source, symtab, is64, littleEndian, facts.sections);
-      const table = await symbols;
+      const index = await symbols;
       // C symbols carry a leading underscore in Mach-O; Go symbols do not.
-      return table.get(symbolName) ?? table.get(`_${symbolName}`);
+      return index.find(symbolName) ?? index.find(`_${symbolName}`);
     },
   };
 

@@ -3,8 +3,12 @@ import { ByteView } from '../io/bytes.js';
 import { checkRange, type ByteSource } from '../io/source.js';
 import { COFF_SYMBOL_SIZE } from './constants.js';
 
-/** Longest name we decode from the string table; longer runs without NUL are cut. */
-const MAX_NAME = 64 * 1024;
+/**
+ * Longest section name we decode; longer runs without NUL are cut. Real
+ * long names are DWARF section names (".debug_gdb_scripts"), and the cap
+ * keeps 65535 hostile section headers from decoding gigabytes.
+ */
+const MAX_SECTION_NAME = 256;
 
 /**
  * The COFF string table: it follows the symbol table directly and starts
@@ -13,7 +17,7 @@ const MAX_NAME = 64 * 1024;
  * on first use; its size is checked against the file before that read.
  */
 export class CoffStringTable {
-  private bytes: Promise<ByteView> | undefined;
+  private loaded: Promise<ByteView> | undefined;
 
   private constructor(
     private readonly source: ByteSource,
@@ -35,7 +39,7 @@ export class CoffStringTable {
   }
 
   private load(): Promise<ByteView> {
-    this.bytes ??= (async () => {
+    this.loaded ??= (async () => {
       const name = this.source.name;
       checkRange(this.source, this.offset, 4, 'COFF string table size');
       const declared = new ByteView(await this.source.read(this.offset, 4), true, name).u32(0);
@@ -44,15 +48,25 @@ export class CoffStringTable {
       checkRange(this.source, this.offset, size, 'COFF string table');
       return new ByteView(await this.source.read(this.offset, size), true, `${name}: COFF string table`);
     })();
-    return this.bytes;
+    return this.loaded;
   }
 
-  /** The NUL-terminated name at `index` (an offset from the table's start, past its size word). */
-  async get(index: number, what: string): Promise<string> {
-    const table = await this.load();
+  /** The table's bytes, size word included, so offsets index it directly. */
+  async bytes(): Promise<Uint8Array> {
+    return (await this.load()).bytes;
+  }
+
+  /** Throws unless `index` (an offset from the table's start) lies past the size word and inside the table. */
+  checkOffset(table: Uint8Array, index: number, what: string): void {
     if (index < 4 || index >= table.length) {
       throw new FormatError('malformed', `${this.source.name}: ${what} names string offset ${index} outside the ${table.length}-byte COFF string table`);
     }
-    return table.cstring(index, MAX_NAME);
+  }
+
+  /** The NUL-terminated section name at `index`. */
+  async sectionName(index: number, what: string): Promise<string> {
+    const table = await this.load();
+    this.checkOffset(table.bytes, index, what);
+    return table.cstring(index, MAX_SECTION_NAME);
   }
 }

@@ -90,7 +90,7 @@ export async function readSectionTable(source: ByteSource, header: PeHeader, str
     const nul = raw.indexOf(0);
     let sectionName = decodeUtf8(nul === -1 ? raw : raw.subarray(0, nul));
     if (/^\/\d{1,7}$/.test(sectionName) && strings) {
-      sectionName = await strings.get(Number(sectionName.slice(1)), `section ${i} (${sectionName})`);
+      sectionName = await strings.sectionName(Number(sectionName.slice(1)), `section ${i} (${sectionName})`);
     }
     sections.push({
       name: sectionName,

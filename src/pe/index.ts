@@ -1,5 +1,6 @@
 import type { BinaryIdentity } from '../binary/identity.js';
 import type { ExecutableLayout, LoadRegion, MappedSection, SymbolInfo } from '../binary/layout.js';
+import type { SymbolIndex } from '../binary/symbol-index.js';
 import { ByteView } from '../io/bytes.js';
 import { checkRange, type ByteSource } from '../io/source.js';
 import { CoffStringTable } from './coff-strings.js';
@@ -51,7 +52,7 @@ export async function parsePe(source: ByteSource): Promise<PeFile> {
   };
 
   const stripped = header.pointerToSymbolTable === 0 || header.numberOfSymbols === 0;
-  let symbols: Promise<Map<string, SymbolInfo>> | undefined;
+  let symbols: Promise<SymbolIndex> | undefined;
   const layout: ExecutableLayout = {
     format: 'pe',
     source,
@@ -76,7 +77,7 @@ export async function parsePe(source: ByteSource): Promise<PeFile> {
     async findSymbol(name: string): Promise<SymbolInfo | undefined> {
       if (!strings || stripped) return undefined;
       symbols ??= readCoffSymbols(source, header, sections, mapped, strings);
-      return (await symbols).get(name);
+      return (await symbols).find(name);
     },
   };
 

@@ -1,18 +1,20 @@
-import type { MappedSection, SymbolInfo } from '../binary/layout.js';
-import { sizesFromNeighbours, type SectionedSymbol } from '../binary/symbol-sizes.js';
+import type { MappedSection } from '../binary/layout.js';
+import { cstringEquals, SymbolIndex, type IndexedSymbol } from '../binary/symbol-index.js';
 import { FormatError } from '../errors.js';
-import { ByteView, decodeUtf8 } from '../io/bytes.js';
+import { ByteView } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
 import type { CoffStringTable } from './coff-strings.js';
 import { COFF_SYMBOL_SIZE, IMAGE_SYM_ABSOLUTE } from './constants.js';
 import type { PeHeader, PeSection } from './types.js';
 
+/** A symbol's name: eight inline bytes (NUL padded), or an offset into the string table. */
+type NameRef = { inline: Uint8Array } | { offset: number };
+
 /**
- * Reads the COFF symbol table into a name → symbol map. Values become
- * virtual addresses (ImageBase + section RVA + value) so they can go straight
- * to mapAddress; sizes are the distance to the next symbol in the section,
- * since COFF stores none (runtime.pclntab then spans up to runtime.epclntab).
- * Undefined and debugging symbols are skipped; the first definition of a name wins.
+ * Reads the COFF symbol table into an index. Values become virtual
+ * addresses (ImageBase + section RVA + value) so they go straight to
+ * mapAddress; runtime.pclntab then spans up to the next symbol,
+ * runtime.epclntab. Undefined and debugging symbols are skipped.
  */
 export async function readCoffSymbols(
   source: ByteSource,
@@ -20,41 +22,39 @@ export async function readCoffSymbols(
   sections: readonly PeSection[],
   mapped: readonly MappedSection[],
   strings: CoffStringTable,
-): Promise<Map<string, SymbolInfo>> {
+): Promise<SymbolIndex> {
   const count = header.numberOfSymbols;
   // CoffStringTable.locate already checked that count entries fit in the file.
   const table = new ByteView(await source.read(header.pointerToSymbolTable, count * COFF_SYMBOL_SIZE), true, `${source.name}: COFF symbol table`);
-  const symbols: SectionedSymbol[] = [];
+  const stringBytes = await strings.bytes();
+  const symbols: IndexedSymbol[] = [];
+  const names: NameRef[] = [];
   // Each record may be followed by auxiliary records; the index always advances, so the loop ends.
   for (let i = 0; i < count; i += 1 + table.u8(i * COFF_SYMBOL_SIZE + 17)) {
     const at = i * COFF_SYMBOL_SIZE;
     const sectionNumber = (table.u16(at + 12) << 16) >> 16;
     if (sectionNumber !== IMAGE_SYM_ABSOLUTE && sectionNumber < 1) continue;
-    const name = await symbolName(table, at, strings, i);
+    let name: NameRef;
+    if (table.u32(at) === 0) {
+      const offset = table.u32(at + 4);
+      strings.checkOffset(stringBytes, offset, `COFF symbol ${i}`);
+      name = { offset };
+    } else {
+      name = { inline: table.slice(at, 8) };
+    }
     const value = BigInt(table.u32(at + 8));
     if (sectionNumber === IMAGE_SYM_ABSOLUTE) {
-      symbols.push({ name, value, sect: 0 });
-      continue;
+      symbols.push({ value, sect: 0 });
+    } else {
+      const section = sections[sectionNumber - 1];
+      if (!section) throw new FormatError('malformed', `${source.name}: COFF symbol ${i} is in section ${sectionNumber} of ${sections.length}`);
+      symbols.push({ value: header.imageBase + BigInt(section.virtualAddress) + value, sect: sectionNumber });
     }
-    const section = sections[sectionNumber - 1];
-    if (!section) {
-      throw new FormatError('malformed', `${source.name}: COFF symbol ${i} (${name}) is in section ${sectionNumber} of ${sections.length}`);
-    }
-    symbols.push({ name, value: header.imageBase + BigInt(section.virtualAddress) + value, sect: sectionNumber });
+    names.push(name);
   }
-
-  const sizes = sizesFromNeighbours(symbols, mapped);
-  const byName = new Map<string, SymbolInfo>();
-  symbols.forEach((s, i) => {
-    if (s.name !== '' && !byName.has(s.name)) byName.set(s.name, { name: s.name, value: s.value, size: sizes[i] ?? 0n });
+  return new SymbolIndex(symbols, mapped, (index, wanted) => {
+    const ref = names[index];
+    if (!ref) return false;
+    return 'inline' in ref ? cstringEquals(ref.inline, 0, wanted) : cstringEquals(stringBytes, ref.offset, wanted);
   });
-  return byName;
-}
-
-/** A short name is inline (8 bytes, NUL padded); a long one is four zero bytes then a string-table offset. */
-async function symbolName(table: ByteView, at: number, strings: CoffStringTable, index: number): Promise<string> {
-  if (table.u32(at) === 0) return strings.get(table.u32(at + 4), `COFF symbol ${index}`);
-  const raw = table.slice(at, 8);
-  const nul = raw.indexOf(0);
-  return decodeUtf8(nul === -1 ? raw : raw.subarray(0, nul));
 }

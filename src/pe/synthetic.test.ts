@@ -216,3 +216,24 @@ test('bad symbols surface on lookup, bad import tables at parse', async () => {
   c.view.setUint32(c.offsets.sectionTable + 4 * 40 + 8, 0x200, true); // VirtualSize covers the raw data
   await rejectsWith(bad(c.bytes), 'truncated', /no terminating entry within 25 descriptors/);
 });
+
+test('a hostile COFF table (50,000 long names into one run without NUL) is searched without decoding it', { timeout: 20_000 }, async () => {
+  const count = 50_000;
+  const built = buildPe({
+    pe32plus: true,
+    machine: MACHINE.amd64,
+    imageBase: 0x400000n,
+    sections: [SECTIONS[0] as SynthPeSection],
+    symbols: Array.from({ length: count }, () => ({ name: 'long.symbol.name', value: 0, sectionNumber: 1 })),
+  });
+  const run = 1 << 20;
+  const bytes = new Uint8Array(built.offsets.stringTable + run).fill(0x41);
+  bytes.set(built.bytes.subarray(0, built.offsets.stringTable));
+  const view = new DataView(bytes.buffer);
+  view.setUint32(built.offsets.stringTable, run, true);
+  for (let i = 0; i < count; i++) view.setUint32(built.offsets.symbolTable + i * 18 + 4, 4 + i * 16, true);
+  const pe = await parse(bytes);
+  assert.equal(await pe.layout.findSymbol('main.main'), undefined);
+  const tail = 'A'.repeat(run - (4 + (count - 1) * 16));
+  assert.deepEqual(await pe.layout.findSymbol(tail), { name: tail, value: 0x401000n, size: 0x100n });
+});

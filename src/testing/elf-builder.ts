@@ -333,10 +333,10 @@ export function buildElf(spec: ElfSpec): BuiltElf {
   if (sectionCount > 0) {
     const sh = w();
     // Section 0 carries the extended counts when asked to.
-    writeShdr(sh, is64, 0, 0, 0, 0n, 0, ext ? sectionCount : 0, ext ? shstrndx : 0, ext ? phdrKinds.length : 0, 0, 0);
+    writeShdr(sh, 0, 0, 0, 0n, 0, ext ? sectionCount : 0, ext ? shstrndx : 0, ext ? phdrKinds.length : 0, 0, 0);
     for (const p of pieces) {
       const link = p.link ? (sectionIndex.get(p.link) ?? 0) : 0;
-      writeShdr(sh, is64, shName.get(p) ?? 0, p.type, p.flags, p.addr, p.offset, p.data.length, link, p.info ?? 0, p.align, p.entsize);
+      writeShdr(sh, shName.get(p) ?? 0, p.type, p.flags, p.addr, p.offset, p.data.length, link, p.info ?? 0, p.align, p.entsize);
     }
     out.set(sh.done(), shoff);
   }

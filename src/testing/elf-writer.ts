@@ -114,7 +114,6 @@ export function writePhdr(w: Writer, is64: boolean, type: number, flags: number,
 
 export function writeShdr(
   w: Writer,
-  is64: boolean,
   name: number,
   type: number,
   flags: number,

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { HostRootFS } from '../fs/index.js';
+import { FIXTURE_NAMES, fixture } from '../testing/fixtures.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileOracle, goVersionM, lddOracle, parseLdd, readelfDynamic, type LddResult } from '../testing/oracles.js';
+import { inspectFile } from './inspect.js';
+import type { InspectReport } from './report.js';
+
+// The whole inspect pipeline, fixture by fixture, against the tools a person
+// would otherwise run: file(1), readelf -d, ldd and go version -m.
+
+const host = { root: new HostRootFS('/'), rootDir: '/' };
+
+/** The binary inside a fixture (c-origin and c-rpath are directories). */
+function binaryOf(name: string): string {
+  return name === 'c-origin' || name === 'c-rpath' ? join(fixture(name), 'bin', 'app') : fixture(name);
+}
+
+async function muslLdd(loader: string, path: string): Promise<LddResult> {
+  const { stdout } = await promisify(execFile)(loader, ['--list', path], { timeout: 10_000 });
+  return parseLdd(stdout);
+}
+
+async function inspect(path: string): Promise<InspectReport> {
+  const report = await inspectFile(path, host);
+  assert.ok(report, `${path}: no report`);
+  assert.equal(report.error, null, `${path}: ${report.error?.message}`);
+  return report;
+}
+
+test('every fixture agrees with file(1) on format, class, endianness, type, linkage, interpreter and stripping', async () => {
+  for (const name of FIXTURE_NAMES) {
+    const path = binaryOf(name);
+    const [ours, theirs] = [await inspect(path), await fileOracle(path)];
+    assert.equal(ours.format, theirs.format === 'other' ? 'unknown' : theirs.format, `${name}: format (${theirs.raw})`);
+    if (theirs.format !== 'elf') continue;
+    assert.equal(ours.bits, theirs.class, `${name}: class`);
+    assert.equal(ours.endian, theirs.endian, `${name}: endianness`);
+    assert.equal(ours.type, theirs.type, `${name}: type (${theirs.raw})`);
+    assert.equal(ours.linkage, theirs.linkage, `${name}: linkage (${theirs.raw})`);
+    assert.equal(ours.interpreter, theirs.interpreter, `${name}: interpreter`);
+    if (theirs.stripped !== null) assert.equal(ours.stripped, theirs.stripped, `${name}: stripped (${theirs.raw})`);
+  }
+});
+
+test('every ELF fixture agrees with readelf -d on NEEDED, RPATH, RUNPATH and SONAME, in file order', async () => {
+  for (const name of FIXTURE_NAMES) {
+    const path = binaryOf(name);
+    const ours = await inspect(path);
+    if (ours.format !== 'elf') continue;
+    const theirs = await readelfDynamic(path);
+    assert.deepEqual(ours.needed, theirs.needed, `${name}: needed`);
+    assert.deepEqual(ours.rpath, theirs.rpath, `${name}: rpath`);
+    assert.deepEqual(ours.runpath, theirs.runpath, `${name}: runpath`);
+    assert.equal(ours.soname, theirs.soname, `${name}: soname`);
+  }
+});
+
+test('host-arch dynamic fixtures resolve to the same libraries as ldd; go-pie-nocgo is the documented exception', async () => {
+  let compared = 0;
+  for (const name of FIXTURE_NAMES) {
+    const path = binaryOf(name);
+    const ours = await inspect(path);
+    if (ours.format !== 'elf' || ours.arch !== 'amd64' || ours.linkage !== 'dynamic') continue;
+    // glibc's ldd runs glibc's loader even on a musl binary and fails; musl's loader is musl's ldd.
+    const theirs = ours.interpreter?.includes('ld-musl') ? await muslLdd(ours.interpreter, path) : await lddOracle(path);
+    if (name === 'go-pie-nocgo') {
+      // ldd runs the loader, which maps nothing and calls it "statically
+      // linked"; the kernel still needs PT_INTERP, so FROM scratch it fails.
+      // file(1) and we say dynamic, and we flag the trap.
+      assert.equal(theirs.static || theirs.libs.every((l) => l.kind !== 'library'), true, 'ldd sees no libraries');
+      assert.ok(ours.findings.some((f) => f.id === 'pie-needs-interpreter'));
+      continue;
+    }
+    const lddLibs = new Map(theirs.libs.filter((l) => l.kind === 'library' || l.kind === 'missing').map((l) => [l.name, l.path]));
+    // glibc's ldd prints the loader once, as its interpreter line, even when
+    // libc needs it by soname; musl's lists libc.so => the loader as well.
+    const ourLibs = new Map(ours.libraries.map((l) => [l.name, l.path]));
+    const lddInterpreter = theirs.libs.find((l) => l.kind === 'interpreter')?.path;
+    for (const [lib, where] of lddLibs) {
+      assert.ok(ourLibs.has(lib), `${name}: ldd lists ${lib}, we do not`);
+      assert.equal(ourLibs.get(lib), where, `${name}: ${lib}`);
+    }
+    for (const lib of ours.libraries) {
+      if (lddLibs.has(lib.name)) continue;
+      assert.equal(lib.via, 'loader', `${name}: we list ${lib.name}, ldd does not`);
+      assert.equal(lib.path, lddInterpreter, `${name}: the loader ${lib.name} is ldd's interpreter line`);
+    }
+    compared++;
+  }
+  assert.ok(compared >= 6, `compared ${compared} dynamic fixtures`);
+});
+
+test('every Go fixture has the version go version -m prints, from the build info', async () => {
+  for (const name of FIXTURE_NAMES.filter((n) => n.startsWith('go-'))) {
+    const path = binaryOf(name);
+    const [ours, theirs] = [await inspect(path), await goVersionM(path)];
+    assert.ok(theirs, `${name}: go version -m read it`);
+    assert.equal(ours.go?.version, theirs.version, name);
+    assert.equal(ours.go?.versionSource, 'buildinfo', name);
+    assert.equal(ours.go?.path, theirs.path, name);
+    assert.deepEqual(ours.go?.settings, theirs.settings, name);
+  }
+});
+
+test('C fixtures are not Go', async () => {
+  for (const name of FIXTURE_NAMES.filter((n) => n.startsWith('c-'))) {
+    assert.equal((await inspect(binaryOf(name))).go, null, name);
+  }
+});

@@ -1,0 +1,231 @@
+import type { ExecutableLayout } from '../binary/layout.js';
+import { FormatError } from '../errors.js';
+import type { ByteSource } from '../io/source.js';
+import type { PclntabInfo } from './pclntab.js';
+
+/**
+ * The function names a Go binary carries in its pclntab, read without
+ * holding the table in memory: the runtime needs these names for stack
+ * traces, so they survive `-s -w` and strip, which makes them the one list
+ * of compiled-in code every Go binary has.
+ *
+ * Layouts (src/runtime/symtab.go, src/debug/gosym/pclntab.go):
+ * - 1.2-1.15 (0xfffffffb): word nfunc at 8, then the functab of pointer-sized
+ *   {entry, funcoff} pairs; a `_func` at table+funcoff holds a pointer-sized
+ *   entry and an int32 name offset from the table start.
+ * - 1.16-1.17 (0xfffffffa): header words nfunc, nfiles, funcnameOffset,
+ *   cuOffset, filetabOffset, pctabOffset, pclnOffset; the functab (pointer
+ *   pairs) starts at pclnOffset, funcoffs and name offsets are relative to
+ *   pclnOffset and funcnameOffset.
+ * - 1.18+ (0xfffffff0, 0xfffffff1): as 1.16 with textStart inserted before
+ *   funcnameOffset, and functab entries and `_func.entryOff` as uint32.
+ */
+
+/** Bytes read at a time, so a 10 MB table costs one chunk of memory, not ten. */
+const CHUNK = 1 << 20;
+/** Longest name accepted; real ones (even long generic instantiations) are far shorter. */
+export const MAX_FUNCTION_NAME = 1 << 16;
+
+export interface PclntabHeader {
+  readonly magic: number;
+  readonly ptrSize: 4 | 8;
+  /** Functions in the functab. */
+  readonly nfunc: number;
+  /** Offsets from the table start; undefined before Go 1.16, where names sit anywhere in the table. */
+  readonly funcnameOffset?: number;
+  readonly cuOffset?: number;
+  /** Where the functab starts, from the table start. */
+  readonly functabOffset: number;
+  /** Base that `_func` offsets in the functab are relative to, from the table start. */
+  readonly funcdataOffset: number;
+  /** Bytes per functab field: pointer-sized before 1.18, 4 after. */
+  readonly functabFieldSize: 4 | 8;
+}
+
+function describe(layout: ExecutableLayout): string {
+  return `${layout.source.name}: pclntab`;
+}
+
+/** Reads and checks the header words of a pclntab findPclntab located; every offset is bounded by the table's area. */
+export async function readPclntabHeader(layout: ExecutableLayout, pcln: PclntabInfo): Promise<PclntabHeader> {
+  const { ptrSize, magic } = pcln;
+  const where = describe(layout);
+  const size = Math.min(pcln.size, layout.source.size - pcln.offset);
+  const headerWords = magic === 0xfffffffb ? 1 : magic === 0xfffffffa ? 7 : 8;
+  const headerBytes = 8 + headerWords * ptrSize;
+  if (size < headerBytes) throw new FormatError('truncated', `${where} header needs ${headerBytes} bytes, the table has ${size}`);
+  const bytes = await layout.source.read(pcln.offset, headerBytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const word = (i: number): number => {
+    const at = 8 + i * ptrSize;
+    const value = ptrSize === 8 ? view.getBigUint64(at, layout.littleEndian) : BigInt(view.getUint32(at, layout.littleEndian));
+    // Anything past the table is as wrong as anything past 2^53: clamp and let the bounds checks below reject it.
+    return value > BigInt(size) ? size + 1 : Number(value);
+  };
+  const nfunc = word(0);
+
+  if (magic === 0xfffffffb) {
+    const functabOffset = 8 + ptrSize;
+    checkFunctab(where, nfunc, functabOffset, ptrSize, size);
+    return { magic, ptrSize, nfunc, functabOffset, funcdataOffset: 0, functabFieldSize: ptrSize };
+  }
+  const first = magic === 0xfffffffa ? 2 : 3;
+  const offsets = [0, 1, 2, 3, 4].map((i) => word(first + i));
+  let previous = headerBytes;
+  for (const offset of offsets) {
+    if (offset < previous || offset > size) {
+      throw new FormatError('malformed', `${where} header offsets are not increasing within the ${size}-byte table`);
+    }
+    previous = offset;
+  }
+  const [funcnameOffset, cuOffset, , , pclnOffset] = offsets as [number, number, number, number, number];
+  const functabFieldSize = magic === 0xfffffffa ? ptrSize : 4;
+  checkFunctab(where, nfunc, pclnOffset, functabFieldSize, size);
+  return { magic, ptrSize, nfunc, funcnameOffset, cuOffset, functabOffset: pclnOffset, funcdataOffset: pclnOffset, functabFieldSize };
+}
+
+/** The functab holds nfunc {entry, funcoff} pairs and a final entry: it must fit in the table. */
+function checkFunctab(where: string, nfunc: number, start: number, field: number, size: number): void {
+  if (nfunc > (size - start) / (2 * field)) {
+    throw new FormatError('malformed', `${where} claims ${nfunc} functions, more than its ${size} bytes can hold`);
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * Calls `visit` with every function name the binary's pclntab holds, in
+ * table order; names may repeat. From Go 1.16 on this is the funcname table
+ * (which also names functions that were only inlined); before, the names of
+ * the functab's functions. Memory stays at one chunk of the table. Throws
+ * FormatError when the table is inconsistent.
+ */
+export async function forEachFunctionName(layout: ExecutableLayout, pcln: PclntabInfo, visit: (name: string) => void): Promise<void> {
+  const header = await readPclntabHeader(layout, pcln);
+  if (header.funcnameOffset === undefined || header.cuOffset === undefined) {
+    await forEachFunctabName(layout, pcln, visit, header);
+    return;
+  }
+  await forEachNameInRegion(layout.source, pcln.offset + header.funcnameOffset, pcln.offset + header.cuOffset, describe(layout), visit);
+}
+
+/**
+ * Splits [start, end) of the file into NUL-terminated strings, a chunk at a
+ * time; a name cut by a chunk boundary is carried into the next chunk. Empty
+ * strings are skipped; a last name without its NUL still counts.
+ */
+async function forEachNameInRegion(source: ByteSource, start: number, end: number, where: string, visit: (name: string) => void): Promise<void> {
+  let carry: Uint8Array = new Uint8Array(0);
+  for (let pos = start; pos < end; pos += CHUNK) {
+    const chunk = await source.read(pos, Math.min(CHUNK, end - pos));
+    let from = 0;
+    for (let nul = chunk.indexOf(0, from); nul >= 0; nul = chunk.indexOf(0, from)) {
+      const piece = chunk.subarray(from, nul);
+      const name = carry.length > 0 ? joined(carry, piece) : piece;
+      carry = new Uint8Array(0);
+      if (name.length > MAX_FUNCTION_NAME) throw new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);
+      if (name.length > 0) visit(utf8.decode(name));
+      from = nul + 1;
+    }
+    if (carry.length + chunk.length - from > MAX_FUNCTION_NAME) {
+      throw new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);
+    }
+    carry = joined(carry, chunk.subarray(from));
+  }
+  if (carry.length > 0) visit(utf8.decode(carry));
+}
+
+function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * Calls `visit` with the name of each function in the functab, in table
+ * order, following every entry's `_func` to its name offset. Works for every
+ * layout; forEachFunctionName prefers the plain name table where one exists,
+ * since it also names inlined functions and reads sequentially.
+ */
+export async function forEachFunctabName(
+  layout: ExecutableLayout,
+  pcln: PclntabInfo,
+  visit: (name: string) => void,
+  header?: PclntabHeader,
+): Promise<void> {
+  const h = header ?? (await readPclntabHeader(layout, pcln));
+  const where = describe(layout);
+  const size = Math.min(pcln.size, layout.source.size - pcln.offset);
+  const table = new WindowReader(layout.source, pcln.offset, size, layout.littleEndian, where);
+  const field = h.functabFieldSize;
+  // Names are relative to the funcname table from 1.16 on, to the table start before.
+  const namesBase = h.funcnameOffset ?? 0;
+  const namesEnd = h.cuOffset ?? size;
+  for (let i = 0; i < h.nfunc; i++) {
+    const funcoff = await table.word(h.functabOffset + (2 * i + 1) * field, field);
+    const func = h.funcdataOffset + funcoff;
+    // _func: the entry (pointer-sized before 1.18, uint32 after), then int32 nameOff.
+    const entrySize = h.magic === 0xfffffff0 || h.magic === 0xfffffff1 ? 4 : h.ptrSize;
+    const nameOff = await table.i32(func + entrySize);
+    const at = namesBase + nameOff;
+    if (nameOff < 0 || at >= namesEnd) {
+      throw new FormatError('malformed', `${where} function ${i} has name offset ${nameOff} outside its name table`);
+    }
+    const name = await table.cstring(at, Math.min(MAX_FUNCTION_NAME, namesEnd - at));
+    if (name.length > 0) visit(name);
+  }
+}
+
+/**
+ * Random access to [base, base+size) of a file through one cached window:
+ * the functab walk jumps between the functab, `_func` records and names,
+ * which mostly sit close together, so one window serves many reads.
+ */
+class WindowReader {
+  private window: Uint8Array = new Uint8Array(0);
+  private windowStart = 0;
+
+  constructor(
+    private readonly source: ByteSource,
+    private readonly base: number,
+    private readonly size: number,
+    private readonly littleEndian: boolean,
+    private readonly where: string,
+  ) {}
+
+  /** At least `length` bytes at table offset `at` (more when the window has them). */
+  private async bytesAt(at: number, length: number): Promise<{ bytes: Uint8Array; index: number }> {
+    if (!Number.isSafeInteger(at) || at < 0 || at + length > this.size) {
+      throw new FormatError('malformed', `${this.where} offset ${at} is outside the ${this.size}-byte table`);
+    }
+    if (at < this.windowStart || at + length > this.windowStart + this.window.length) {
+      const windowLength = Math.min(Math.max(CHUNK, length), this.size - at);
+      this.window = await this.source.read(this.base + at, windowLength);
+      this.windowStart = at;
+    }
+    return { bytes: this.window, index: at - this.windowStart };
+  }
+
+  async word(at: number, size: 4 | 8): Promise<number> {
+    const { bytes, index } = await this.bytesAt(at, size);
+    const view = new DataView(bytes.buffer, bytes.byteOffset + index, size);
+    if (size === 4) return view.getUint32(0, this.littleEndian);
+    const value = view.getBigUint64(0, this.littleEndian);
+    if (value > BigInt(this.size)) throw new FormatError('malformed', `${this.where} offset ${value} is outside the ${this.size}-byte table`);
+    return Number(value);
+  }
+
+  async i32(at: number): Promise<number> {
+    const { bytes, index } = await this.bytesAt(at, 4);
+    return new DataView(bytes.buffer, bytes.byteOffset + index, 4).getInt32(0, this.littleEndian);
+  }
+
+  /** The NUL-terminated string at `at`, whose NUL must come within `max` bytes. */
+  async cstring(at: number, max: number): Promise<string> {
+    const { bytes, index } = await this.bytesAt(at, Math.max(0, max));
+    const nul = bytes.indexOf(0, index);
+    if (nul < 0 || nul >= index + max) throw new FormatError('malformed', `${this.where} name at offset ${at} has no NUL within ${max} bytes`);
+    return utf8.decode(bytes.subarray(index, nul));
+  }
+}

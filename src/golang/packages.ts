@@ -1,0 +1,222 @@
+import type { ExecutableLayout } from '../binary/layout.js';
+import { forEachFunctionName } from './funcnames.js';
+import { findPclntab, type PclntabInfo } from './pclntab.js';
+import type { GoModule } from './types.js';
+
+/**
+ * Which Go packages a binary has code from, read off its function names.
+ * The linker drops every function nothing reaches, so this is the set of
+ * packages that left code behind: a subset of `go list -deps` for the same
+ * build (a package whose code was all inlined still shows, by the names of
+ * the inlined functions). It also notes, on the same pass, which packages
+ * call C (their `_Cfunc_` stubs) for the cgo analysis.
+ */
+export interface GoPackages {
+  /** Every package with code in the binary, sorted; the main package is "main". */
+  readonly packages: readonly string[];
+  /** The standard library's share of `packages`. */
+  readonly stdlib: readonly string[];
+  /** Each other package's module (longest module path prefix among the build info's main module and deps; "main" → the main module). */
+  readonly modules: Readonly<Record<string, string>>;
+  /** Each package that calls C through cgo → the C functions it calls (from `_Cfunc_`/`_C2func_` stubs), sorted. */
+  readonly cgoCalls: Readonly<Record<string, readonly string[]>>;
+  /** C-side cgo runtime functions named in the table (internal linking lists host objects' functions there too). */
+  readonly cgoRuntimeNames: readonly string[];
+  /** How many names the table held (names may repeat). */
+  readonly functionCount: number;
+}
+
+/** Modules to attribute packages to: the build info's main module and its dependencies. */
+export interface BuildModules {
+  readonly main: GoModule | null;
+  readonly deps: readonly GoModule[];
+}
+
+/** Prefixes the compiler and linker give the functions they generate (1.20+ with ':', before with '.'). */
+const GENERATED_PREFIXES = [
+  'type:',
+  'type.',
+  'go:',
+  'go.buildid',
+  'go.itab.',
+  'go.string.',
+  'go.func.',
+  'go.shape.',
+  'go.info.',
+  'go.builtin.',
+  'go.importpath.',
+];
+/** "Packages" that name nothing: what a generated or C name yields when cut like a Go one. */
+const NOT_PACKAGES = new Set(['go', 'type', '']);
+/**
+ * GCC's suffixes for the clones it splits off a C function (foo.cold,
+ * foo.part.0, foo.isra.0, foo.constprop.0): C code linked internally puts
+ * these names in the pclntab, where they would read as package "foo".
+ */
+const C_CLONE_SUFFIX = /^(?:(?:cold|part|isra|constprop|lto_priv|localalias)(?:\.\d+)?)(?:\.(?:cold|part|isra|constprop|lto_priv|localalias)(?:\.\d+)?)*$/;
+/** Characters no import path holds; seeing one means the name was not a Go function's. */
+const NOT_IN_IMPORT_PATH = /[\s*()[\]{}"',;:\\<>|^`]/;
+/** C-side functions of runtime/cgo: present exactly when runtime/cgo is linked (purego brings its own crosscall2, not these). */
+const CGO_RUNTIME_C_NAMES = new Set(['x_cgo_init', 'x_cgo_thread_start', 'crosscall1', '_cgo_sys_thread_start', 'crosscall2']);
+/** The per-package C wrappers cgo writes: _cgo_<hash>_Cfunc_<name>. */
+const CGO_C_WRAPPER = /^_cgo_[0-9a-f]{12}_C2?func_/;
+
+/** Removes generic type arguments, `[...]` at any depth; undefined when the brackets do not balance. */
+export function stripTypeArguments(name: string): string | undefined {
+  if (!name.includes('[')) return name.includes(']') ? undefined : name;
+  let depth = 0;
+  let out = '';
+  for (const ch of name) {
+    if (ch === '[') depth++;
+    else if (ch === ']') {
+      if (--depth < 0) return undefined;
+    } else if (depth === 0) out += ch;
+  }
+  return depth === 0 ? out : undefined;
+}
+
+/** Undoes the linker's %xx escapes (it escapes '.', '%', '"' and control bytes in the last path element); undefined when malformed. */
+export function unescapePackagePath(path: string): string | undefined {
+  if (!path.includes('%')) return path;
+  const bytes: number[] = [];
+  for (let i = 0; i < path.length; i++) {
+    const ch = path.charCodeAt(i);
+    if (ch === 0x25) {
+      const hex = path.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) return undefined;
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      for (const b of Buffer.from(path[i] as string, 'utf8')) bytes.push(b);
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/**
+ * The Go package a function name belongs to, and the rest of the name after
+ * it, or undefined for names no Go package owns (compiler and linker
+ * generated functions, C functions linked in with the Go code).
+ */
+export function splitFunctionName(name: string): { package: string; rest: string } | undefined {
+  if (GENERATED_PREFIXES.some((p) => name.startsWith(p))) return undefined;
+  const plain = stripTypeArguments(name);
+  if (plain === undefined) return undefined;
+  // The package path ends at the first '.' after its last '/': dots in the last element are escaped.
+  const slash = plain.lastIndexOf('/');
+  const dot = plain.indexOf('.', slash + 1);
+  if (dot <= 0) return undefined;
+  const escaped = plain.slice(0, dot);
+  const rest = plain.slice(dot + 1);
+  if (rest.length === 0 || NOT_IN_IMPORT_PATH.test(escaped)) return undefined;
+  const path = unescapePackagePath(escaped);
+  if (path === undefined || NOT_PACKAGES.has(path) || !isPlausibleImportPath(path)) return undefined;
+  if (!path.includes('/') && C_CLONE_SUFFIX.test(rest)) return undefined;
+  return { package: path, rest };
+}
+
+/** Elements are non-empty, neither start nor end with '.', and hold no ".." (which only generated names have). */
+function isPlausibleImportPath(path: string): boolean {
+  if (path.startsWith('/') || path.endsWith('/')) return false;
+  return path.split('/').every((e) => e.length > 0 && !e.startsWith('.') && !e.endsWith('.') && !e.includes('..') && !/[\s"%]/.test(e));
+}
+
+/** The package of a function name, or undefined when no Go package owns it. */
+export function packageOfFunction(name: string): string | undefined {
+  return splitFunctionName(name)?.package;
+}
+
+/**
+ * The C function a cgo stub calls, with the package the stub belongs to:
+ * `net._C2func_getaddrinfo` → {package: "net", cFunction: "getaddrinfo"}.
+ * Exported Go functions (`_cgoexp_`) mark a cgo package too, with an empty cFunction.
+ */
+export function cgoCallOf(name: string): { package: string; cFunction: string } | undefined {
+  const split = splitFunctionName(name);
+  if (!split) return undefined;
+  const stub = /^_C2?func_(.+)$/.exec(split.rest);
+  if (stub) return { package: split.package, cFunction: stub[1] as string };
+  if (split.rest.startsWith('_cgoexp_')) return { package: split.package, cFunction: '' };
+  return undefined;
+}
+
+/** True for standard library packages: the first path element has no dot (and the path belongs to no build-info module). */
+export function isStandardPackage(path: string, modules?: BuildModules | null): boolean {
+  if (path === 'main' || path === 'command-line-arguments') return false;
+  const first = path.split('/', 1)[0] ?? '';
+  if (first.includes('.')) return false;
+  // A module may be named without a dot ("myapp"): its packages are not the standard library's.
+  return modules ? moduleOfPackage(path, modules) === undefined : true;
+}
+
+/** The module path holding `pkg`: the longest module path that is the package or a parent of it; "main" belongs to the main module. */
+export function moduleOfPackage(pkg: string, modules: BuildModules): string | undefined {
+  if (pkg === 'main') return modules.main?.path || undefined;
+  let best: string | undefined;
+  const candidates = modules.main ? [modules.main, ...modules.deps] : modules.deps;
+  for (const m of candidates) {
+    const path = m.path;
+    if (path === '' || (pkg !== path && !pkg.startsWith(`${path}/`))) continue;
+    if (best === undefined || path.length > best.length) best = path;
+  }
+  return best;
+}
+
+/** Accumulates what a stream of function names says; `result` sorts and classifies. */
+export class PackageCollector {
+  private readonly packages = new Set<string>();
+  private readonly calls = new Map<string, Set<string>>();
+  private readonly cgoRuntime = new Set<string>();
+  private count = 0;
+
+  add(name: string): void {
+    this.count++;
+    if (CGO_RUNTIME_C_NAMES.has(name) || CGO_C_WRAPPER.test(name)) {
+      // Keep the set small: one wrapper stands for them all.
+      this.cgoRuntime.add(CGO_C_WRAPPER.test(name) ? '_cgo_<hash>_Cfunc_*' : name);
+      return;
+    }
+    const split = splitFunctionName(name);
+    if (!split) return;
+    this.packages.add(split.package);
+    const call = cgoCallOf(name);
+    if (call) {
+      let set = this.calls.get(call.package);
+      if (!set) this.calls.set(call.package, (set = new Set()));
+      if (call.cFunction !== '') set.add(call.cFunction);
+    }
+  }
+
+  result(modules?: BuildModules | null): GoPackages {
+    const packages = [...this.packages].sort();
+    const stdlib = packages.filter((p) => isStandardPackage(p, modules));
+    const moduleMap: Record<string, string> = {};
+    if (modules) {
+      for (const p of packages) {
+        const m = moduleOfPackage(p, modules);
+        if (m !== undefined) moduleMap[p] = m;
+      }
+    }
+    const cgoCalls: Record<string, readonly string[]> = {};
+    for (const p of [...this.calls.keys()].sort()) cgoCalls[p] = [...(this.calls.get(p) ?? [])].sort();
+    return { packages, stdlib, modules: moduleMap, cgoCalls, cgoRuntimeNames: [...this.cgoRuntime].sort(), functionCount: this.count };
+  }
+}
+
+/**
+ * The packages compiled into a Go binary, from its pclntab's function names,
+ * attributed to modules by `buildModules` (the build info's main module and
+ * deps) when given. Null when the file has no pclntab (not Go). Reads only
+ * the table, a chunk at a time.
+ */
+export async function readGoPackages(
+  layout: ExecutableLayout,
+  buildModules?: BuildModules | null,
+  pclntab?: PclntabInfo,
+): Promise<GoPackages | null> {
+  const pcln = pclntab ?? (await findPclntab(layout));
+  if (!pcln) return null;
+  const collector = new PackageCollector();
+  await forEachFunctionName(layout, pcln, (name) => collector.add(name));
+  return collector.result(buildModules);
+}
