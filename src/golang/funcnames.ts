@@ -94,45 +94,107 @@ function checkFunctab(where: string, nfunc: number, start: number, field: number
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 /**
- * Calls `visit` with every function name the binary's pclntab holds, in
- * table order; names may repeat. From Go 1.16 on this is the funcname table
- * (which also names functions that were only inlined); before, the names of
- * the functab's functions. Memory stays at one chunk of the table. Throws
- * FormatError when the table is inconsistent.
+ * Receives one function name. `cu` is the compilation unit of the code the
+ * name stands for (its offset into the cu table), known from Go 1.16 on:
+ * a functab function's own unit, or for a function that exists only
+ * inlined, the unit of the function it was inlined into. `inlined` tells
+ * the two apart. Before 1.16 both are undefined.
  */
-export async function forEachFunctionName(layout: ExecutableLayout, pcln: PclntabInfo, visit: (name: string) => void): Promise<void> {
+export type FunctionNameVisitor = (name: string, cu?: number, inlined?: boolean) => void;
+
+/**
+ * Calls `visit` with every function name the binary's pclntab holds, in
+ * table order. From Go 1.16 on this is the funcname table, which also names
+ * functions that were only inlined; before, the names of the functab's
+ * functions. Memory stays at a chunk of the table plus 8 bytes a function.
+ * Throws FormatError when the table is inconsistent.
+ */
+export async function forEachFunctionName(layout: ExecutableLayout, pcln: PclntabInfo, visit: FunctionNameVisitor): Promise<void> {
   const header = await readPclntabHeader(layout, pcln);
   if (header.funcnameOffset === undefined || header.cuOffset === undefined) {
-    await forEachFunctabName(layout, pcln, visit, header);
+    await forEachFunctabName(layout, pcln, (name) => visit(name), header);
     return;
   }
-  await forEachNameInRegion(layout.source, pcln.offset + header.funcnameOffset, pcln.offset + header.cuOffset, describe(layout), visit);
+  const units = await functionUnits(layout, pcln, header);
+  // The linker writes each function's name followed by the names of the
+  // functions inlined into it that are not in the table yet
+  // (cmd/link/internal/ld/pcln.go, walkFuncs): an inlined-only name belongs
+  // with the function named last before it.
+  let parentUnit: number | undefined;
+  await forEachNameInRegion(layout.source, pcln.offset + header.funcnameOffset, pcln.offset + header.cuOffset, describe(layout), (name, at) => {
+    const own = units.get(at);
+    if (own !== undefined) {
+      parentUnit = own;
+      visit(name, own, false);
+    } else {
+      visit(name, parentUnit, true);
+    }
+  });
+}
+
+/** Name offset → compilation unit of each functab function, as one sorted array of (nameOff << 32 | cu) keys. */
+class UnitsByNameOffset {
+  constructor(private readonly keys: BigUint64Array) {
+    keys.sort();
+  }
+  get(nameOff: number): number | undefined {
+    const target = BigInt(nameOff) << 32n;
+    let lo = 0;
+    let hi = this.keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.keys[mid] as bigint) < target) lo = mid + 1;
+      else hi = mid;
+    }
+    const key = this.keys[lo];
+    return key !== undefined && key >> 32n === BigInt(nameOff) ? Number(key & 0xffffffffn) : undefined;
+  }
+}
+
+/** Walks the functab of a 1.16+ table for each function's name offset and compilation unit. */
+async function functionUnits(layout: ExecutableLayout, pcln: PclntabInfo, h: PclntabHeader): Promise<UnitsByNameOffset> {
+  const keys = new BigUint64Array(h.nfunc);
+  let i = 0;
+  await forEachFunctabEntry(layout, pcln, h, (nameOff, cu) => {
+    keys[i++] = (BigInt(nameOff) << 32n) | BigInt(cu ?? 0);
+  });
+  return new UnitsByNameOffset(keys);
 }
 
 /**
  * Splits [start, end) of the file into NUL-terminated strings, a chunk at a
- * time; a name cut by a chunk boundary is carried into the next chunk. Empty
- * strings are skipped; a last name without its NUL still counts.
+ * time, giving each with its offset from `start`; a name cut by a chunk
+ * boundary is carried into the next chunk. Empty strings are skipped; a last
+ * name without its NUL still counts.
  */
-async function forEachNameInRegion(source: ByteSource, start: number, end: number, where: string, visit: (name: string) => void): Promise<void> {
+async function forEachNameInRegion(
+  source: ByteSource,
+  start: number,
+  end: number,
+  where: string,
+  visit: (name: string, offset: number) => void,
+): Promise<void> {
   let carry: Uint8Array = new Uint8Array(0);
+  let carryAt = 0;
   for (let pos = start; pos < end; pos += CHUNK) {
     const chunk = await source.read(pos, Math.min(CHUNK, end - pos));
     let from = 0;
     for (let nul = chunk.indexOf(0, from); nul >= 0; nul = chunk.indexOf(0, from)) {
       const piece = chunk.subarray(from, nul);
+      const at = carry.length > 0 ? carryAt : pos + from - start;
       const name = carry.length > 0 ? joined(carry, piece) : piece;
       carry = new Uint8Array(0);
       if (name.length > MAX_FUNCTION_NAME) throw new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);
-      if (name.length > 0) visit(utf8.decode(name));
+      if (name.length > 0) visit(utf8.decode(name), at);
       from = nul + 1;
     }
     if (carry.length + chunk.length - from > MAX_FUNCTION_NAME) {
       throw new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);
     }
+    if (carry.length === 0) carryAt = pos + from - start;
     carry = joined(carry, chunk.subarray(from));
   }
-  if (carry.length > 0) visit(utf8.decode(carry));
+  if (carry.length > 0) visit(utf8.decode(carry), carryAt);
 }
 
 function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -143,8 +205,39 @@ function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /**
+ * Calls `visit` for each functab function with its `_func`'s name offset
+ * (relative to the name table, or to the table start before 1.16) and its
+ * compilation unit (1.16+). The functab and the `_func` records are read
+ * through separate windows, since the records spread over the table.
+ */
+async function forEachFunctabEntry(
+  layout: ExecutableLayout,
+  pcln: PclntabInfo,
+  h: PclntabHeader,
+  visit: (nameOff: number, cu: number | undefined, index: number) => void,
+): Promise<void> {
+  const where = describe(layout);
+  const size = Math.min(pcln.size, layout.source.size - pcln.offset);
+  const functab = new WindowReader(layout.source, pcln.offset, size, layout.littleEndian, where);
+  const records = new WindowReader(layout.source, pcln.offset, size, layout.littleEndian, where);
+  const field = h.functabFieldSize;
+  // _func: the entry (pointer-sized before 1.18, uint32 after), int32 nameOff,
+  // then args, deferreturn, pcsp, pcfile, pcln, npcdata (4 bytes each) and, from 1.16, cuOffset.
+  const entrySize = h.magic === 0xfffffff0 || h.magic === 0xfffffff1 ? 4 : h.ptrSize;
+  const hasUnits = h.cuOffset !== undefined;
+  for (let i = 0; i < h.nfunc; i++) {
+    const funcoff = await functab.word(h.functabOffset + (2 * i + 1) * field, field);
+    const func = h.funcdataOffset + funcoff;
+    const nameOff = await records.i32(func + entrySize);
+    const cu = hasUnits ? await records.u32(func + entrySize + 28) : undefined;
+    if (nameOff < 0) throw new FormatError('malformed', `${where} function ${i} has a negative name offset ${nameOff}`);
+    visit(nameOff, cu, i);
+  }
+}
+
+/**
  * Calls `visit` with the name of each function in the functab, in table
- * order, following every entry's `_func` to its name offset. Works for every
+ * order, following every entry's `_func` to its name. Works for every
  * layout; forEachFunctionName prefers the plain name table where one exists,
  * since it also names inlined functions and reads sequentially.
  */
@@ -157,22 +250,19 @@ export async function forEachFunctabName(
   const h = header ?? (await readPclntabHeader(layout, pcln));
   const where = describe(layout);
   const size = Math.min(pcln.size, layout.source.size - pcln.offset);
-  const table = new WindowReader(layout.source, pcln.offset, size, layout.littleEndian, where);
-  const field = h.functabFieldSize;
+  const names = new WindowReader(layout.source, pcln.offset, size, layout.littleEndian, where);
   // Names are relative to the funcname table from 1.16 on, to the table start before.
   const namesBase = h.funcnameOffset ?? 0;
   const namesEnd = h.cuOffset ?? size;
-  for (let i = 0; i < h.nfunc; i++) {
-    const funcoff = await table.word(h.functabOffset + (2 * i + 1) * field, field);
-    const func = h.funcdataOffset + funcoff;
-    // _func: the entry (pointer-sized before 1.18, uint32 after), then int32 nameOff.
-    const entrySize = h.magic === 0xfffffff0 || h.magic === 0xfffffff1 ? 4 : h.ptrSize;
-    const nameOff = await table.i32(func + entrySize);
+  // Offsets first (4 bytes a function), names after: the record walk's visitor cannot wait for reads.
+  const offsets = new Uint32Array(h.nfunc);
+  await forEachFunctabEntry(layout, pcln, h, (nameOff, _cu, i) => {
+    offsets[i] = nameOff;
+  });
+  for (const nameOff of offsets) {
     const at = namesBase + nameOff;
-    if (nameOff < 0 || at >= namesEnd) {
-      throw new FormatError('malformed', `${where} function ${i} has name offset ${nameOff} outside its name table`);
-    }
-    const name = await table.cstring(at, Math.min(MAX_FUNCTION_NAME, namesEnd - at));
+    if (at >= namesEnd) throw new FormatError('malformed', `${where} has a function name offset ${nameOff} outside its name table`);
+    const name = await names.cstring(at, Math.min(MAX_FUNCTION_NAME, namesEnd - at));
     if (name.length > 0) visit(name);
   }
 }
@@ -214,6 +304,11 @@ class WindowReader {
     const value = view.getBigUint64(0, this.littleEndian);
     if (value > BigInt(this.size)) throw new FormatError('malformed', `${this.where} offset ${value} is outside the ${this.size}-byte table`);
     return Number(value);
+  }
+
+  async u32(at: number): Promise<number> {
+    const { bytes, index } = await this.bytesAt(at, 4);
+    return new DataView(bytes.buffer, bytes.byteOffset + index, 4).getUint32(0, this.littleEndian);
   }
 
   async i32(at: number): Promise<number> {

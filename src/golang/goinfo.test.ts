@@ -107,7 +107,9 @@ test('external-link PIE: the pclntab is found by scanning relro data, after reje
     const almost = new Uint8Array([0xf2, 0xff, 0xff, 0xff, 0, 0, 1, 8, 0xff, 0xff, 0xff, 0, 0]); // unknown magic, then a tail of one
     const real = pclntabHeader(0xfffffff1, 8, bigEndian);
     const relro = concat(new Uint8Array(40), lookAlike, noFuncs, almost, new Uint8Array(3), real);
-    const file = syntheticFile([CODE, rodata('nothing'), { name: '.data.rel.ro', vaddr: 0x500000n, bytes: relro, writable: true }], {
+    // Like a real external-link PIE: no .gopclntab, but the Go build-id note is there.
+    const note = { name: '.note.go.buildid', vaddr: 0x400f00n, bytes: new Uint8Array(16) };
+    const file = syntheticFile([CODE, note, rodata('nothing'), { name: '.data.rel.ro', vaddr: 0x500000n, bytes: relro, writable: true }], {
       littleEndian: !bigEndian,
     });
     const found = await findPclntab(file.layout());

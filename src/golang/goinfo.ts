@@ -14,6 +14,7 @@ import { versionFromRodata, versionFromSymbol } from './version.js';
  * FormatError, as it is an error for `go version -m`.
  */
 export async function readGoInfo(layout: ExecutableLayout): Promise<GoInfo | null> {
+  if (ruledOutAsGo(layout)) return null;
   const buildInfo = await readBuildInfo(layout);
   if (buildInfo) {
     const parsed = parseModinfo(buildInfo.modinfo, layout.source.name);
@@ -48,4 +49,23 @@ export async function readGoInfo(layout: ExecutableLayout): Promise<GoInfo | nul
   const rodata = await versionFromRodata(layout, pclntab.magic);
   if (rodata !== undefined) return fromVersion(rodata, 'rodata');
   return fromVersion(pclntab.goRange, 'pclntab');
+}
+
+/**
+ * Sections the Go linker always emits in ELF, internal or external linking,
+ * PIE or not, -s -w or not. Zeroing the build info or losing .gopclntab
+ * still leaves the others.
+ */
+const GO_ELF_SECTIONS = new Set(['.go.buildinfo', '.gopclntab', '.note.go.buildid', '.gosymtab', '.go.module']);
+
+/**
+ * True for an ELF file with section headers and none of the Go linker's
+ * sections: certainly not Go, so the build-info search of its data segment
+ * and the pclntab scan of its read-only data (tens of milliseconds on a big
+ * C++ binary) are skipped. That keeps a scan of a distribution's /usr/bin
+ * cheap. Files without section headers, Mach-O and PE get the full search.
+ */
+function ruledOutAsGo(layout: ExecutableLayout): boolean {
+  if (layout.format !== 'elf' || layout.sections.length === 0) return false;
+  return !layout.sections.some((s) => GO_ELF_SECTIONS.has(s.name));
 }

@@ -18,7 +18,7 @@ export interface GoPackages {
   readonly stdlib: readonly string[];
   /** Each other package's module (longest module path prefix among the build info's main module and deps; "main" → the main module). */
   readonly modules: Readonly<Record<string, string>>;
-  /** Each package that calls C through cgo → the C functions it calls (from `_Cfunc_`/`_C2func_` stubs), sorted. */
+  /** Each package that uses cgo → the C functions it calls (from `_Cfunc_`/`_C2func_` stubs, cgo's own helpers left out), sorted. */
   readonly cgoCalls: Readonly<Record<string, readonly string[]>>;
   /** C-side cgo runtime functions named in the table (internal linking lists host objects' functions there too). */
   readonly cgoRuntimeNames: readonly string[];
@@ -58,6 +58,10 @@ const C_CLONE_SUFFIX = /^(?:(?:cold|part|isra|constprop|lto_priv|localalias)(?:\
 const NOT_IN_IMPORT_PATH = /[\s*()[\]{}"',;:\\<>|^`]/;
 /** C-side functions of runtime/cgo: present exactly when runtime/cgo is linked (purego brings its own crosscall2, not these). */
 const CGO_RUNTIME_C_NAMES = new Set(['x_cgo_init', 'x_cgo_thread_start', 'crosscall1', '_cgo_sys_thread_start', 'crosscall2']);
+/** Stubs cgo writes for its own helpers (C.GoString, C.CString, ...): Go code, not C functions the package chose to call. */
+const CGO_HELPERS = new Set(['GoString', 'GoStringN', 'GoBytes', 'CString', 'CBytes', '_CMalloc']);
+/** Functions only runtime/cgo's C files define (crosscall2 is left out: purego defines one too). */
+const RUNTIME_CGO_C_NAMES = ['x_cgo_init', 'x_cgo_thread_start', '_cgo_sys_thread_start'];
 /** The per-package C wrappers cgo writes: _cgo_<hash>_Cfunc_<name>. */
 const CGO_C_WRAPPER = /^_cgo_[0-9a-f]{12}_C2?func_/;
 
@@ -111,7 +115,8 @@ export function splitFunctionName(name: string): { package: string; rest: string
   if (rest.length === 0 || NOT_IN_IMPORT_PATH.test(escaped)) return undefined;
   const path = unescapePackagePath(escaped);
   if (path === undefined || NOT_PACKAGES.has(path) || !isPlausibleImportPath(path)) return undefined;
-  if (!path.includes('/') && C_CLONE_SUFFIX.test(rest)) return undefined;
+  // One-element names that are C's: GCC's clones (foo.cold), toolchain helpers (__x86.get_pc_thunk.ax).
+  if (!path.includes('/') && (C_CLONE_SUFFIX.test(rest) || path.startsWith('_'))) return undefined;
   return { package: path, rest };
 }
 
@@ -162,14 +167,32 @@ export function moduleOfPackage(pkg: string, modules: BuildModules): string | un
   return best;
 }
 
-/** Accumulates what a stream of function names says; `result` sorts and classifies. */
+/** What the names of one package said: how many, and in which compilation units their code sits. */
+interface PackageNames {
+  /** Names without a unit (every name, before Go 1.16). */
+  withoutUnit: number;
+  /** Compilation unit → how many of the package's functions it holds. */
+  readonly units: Map<number, number>;
+}
+
+/**
+ * Accumulates what a stream of function names says; `result` sorts and
+ * classifies. Names arrive with their compilation unit where the table
+ * records one (Go 1.16+), which tells the runtime's own functions from the
+ * package they are named after: the runtime implements functions such as
+ * `os/signal.signal_ignored` and `runtime/debug.SetTraceback` under other
+ * packages' names (//go:linkname), and those packages are not compiled in
+ * just because the runtime is. The price: a standard package whose only
+ * code is inlined into the runtime is not listed either (the names cannot
+ * tell it from those), which keeps the list a subset of `go list -deps`.
+ */
 export class PackageCollector {
-  private readonly packages = new Set<string>();
+  private readonly names = new Map<string, PackageNames>();
   private readonly calls = new Map<string, Set<string>>();
   private readonly cgoRuntime = new Set<string>();
   private count = 0;
 
-  add(name: string): void {
+  add(name: string, cu?: number): void {
     this.count++;
     if (CGO_RUNTIME_C_NAMES.has(name) || CGO_C_WRAPPER.test(name)) {
       // Keep the set small: one wrapper stands for them all.
@@ -178,17 +201,44 @@ export class PackageCollector {
     }
     const split = splitFunctionName(name);
     if (!split) return;
-    this.packages.add(split.package);
+    let entry = this.names.get(split.package);
+    if (!entry) this.names.set(split.package, (entry = { withoutUnit: 0, units: new Map() }));
+    if (cu === undefined) entry.withoutUnit++;
+    else entry.units.set(cu, (entry.units.get(cu) ?? 0) + 1);
     const call = cgoCallOf(name);
     if (call) {
       let set = this.calls.get(call.package);
       if (!set) this.calls.set(call.package, (set = new Set()));
-      if (call.cFunction !== '') set.add(call.cFunction);
+      if (call.cFunction !== '' && !CGO_HELPERS.has(call.cFunction)) set.add(call.cFunction);
     }
   }
 
+  /** Units whose functions are mostly the runtime's: the functions named after other packages there are the runtime's own. */
+  private runtimeUnits(): Set<number> {
+    const best = new Map<number, { pkg: string; count: number }>();
+    for (const [pkg, entry] of this.names) {
+      for (const [unit, count] of entry.units) {
+        const current = best.get(unit);
+        if (!current || count > current.count) best.set(unit, { pkg, count });
+      }
+    }
+    return new Set([...best].filter(([, b]) => b.pkg === 'runtime').map(([unit]) => unit));
+  }
+
+  /** A standard package known only by functions inside the runtime's units: named by the runtime, not compiled in. */
+  private onlyNamedByRuntime(pkg: string, entry: PackageNames, runtimeUnits: Set<number>): boolean {
+    if (pkg === 'runtime' || entry.withoutUnit > 0 || entry.units.size === 0) return false;
+    return [...entry.units.keys()].every((unit) => runtimeUnits.has(unit));
+  }
+
   result(modules?: BuildModules | null): GoPackages {
-    const packages = [...this.packages].sort();
+    const runtimeUnits = this.runtimeUnits();
+    const found = [...this.names]
+      .filter(([pkg, entry]) => !(isStandardPackage(pkg, modules) && this.onlyNamedByRuntime(pkg, entry, runtimeUnits)))
+      .map(([pkg]) => pkg);
+    // runtime/cgo had no Go functions before Go 1.21; its C half names it.
+    if (RUNTIME_CGO_C_NAMES.some((n) => this.cgoRuntime.has(n)) && !found.includes('runtime/cgo')) found.push('runtime/cgo');
+    const packages = found.sort();
     const stdlib = packages.filter((p) => isStandardPackage(p, modules));
     const moduleMap: Record<string, string> = {};
     if (modules) {
@@ -217,6 +267,6 @@ export async function readGoPackages(
   const pcln = pclntab ?? (await findPclntab(layout));
   if (!pcln) return null;
   const collector = new PackageCollector();
-  await forEachFunctionName(layout, pcln, (name) => collector.add(name));
+  await forEachFunctionName(layout, pcln, (name, cu) => collector.add(name, cu));
   return collector.result(buildModules);
 }

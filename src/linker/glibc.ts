@@ -64,7 +64,7 @@ export async function searchGlibc(name: string, chain: readonly SearchObject[], 
     const path = substituteGlibc(name, tokens(requester));
     // A relative name is relative to the process's working directory, which a static view does not have.
     if (path === undefined || !path.startsWith('/')) return undefined;
-    return tryCandidates([path], 'direct', name, ctx);
+    return tryCandidates([path], 'direct', ctx);
   }
 
   if (requester.object.runpath.length === 0) {
@@ -83,7 +83,7 @@ export async function searchGlibc(name: string, chain: readonly SearchObject[], 
   const noDefaultLibs = (requester.object.flags1 & DF_1_NODEFLIB) !== 0;
   const cached = ctx.cache && lookupLdSoCache(ctx.cache, name, cachePolicyFor(ctx.ident));
   if (cached && !(noDefaultLibs && ctx.systemDirs.some((dir) => cached.path.startsWith(dir.endsWith('/') ? dir : `${dir}/`)))) {
-    const found = await tryCandidates([cached.path], 'ld.so.cache', name, ctx);
+    const found = await tryCandidates([cached.path], 'ld.so.cache', ctx);
     if (found) return found;
   }
 
@@ -95,19 +95,18 @@ function tryDirs(dirs: readonly string[], via: LibraryVia, name: string, ctx: Gl
   return tryCandidates(
     dirs.map((dir) => candidatePath(dir, name)),
     via,
-    name,
     ctx,
   );
 }
 
-async function tryCandidates(paths: readonly string[], via: LibraryVia, name: string, ctx: GlibcSearchContext): Promise<Found | undefined> {
+async function tryCandidates(paths: readonly string[], via: LibraryVia, ctx: GlibcSearchContext): Promise<Found | undefined> {
   for (const path of paths) {
     const probe = await ctx.probe(ctx.fs, path);
     if (probe === undefined) continue;
     const verdict = glibcVerdict(probe, ctx.ident);
     if (verdict === 'skip') continue;
     if (verdict === 'use') return { path, via };
-    return { path, via, error: `${name}: ${verdict.fatal}` };
+    return { path, via, error: `${path}: ${verdict.fatal}` };
   }
   return undefined;
 }

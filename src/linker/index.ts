@@ -10,3 +10,4 @@ export { probeElf, glibcVerdict, describeMismatch, type ElfProbe as CandidatePro
 export { loadElfObject, loadedObjectFromElf } from './load-object.js';
 export { substituteGlibc, glibcSearchDirs, muslSearchDirs, originOf } from './dst.js';
 export { globInRoot } from './glob.js';
+export { writeLdSoCache, type CacheWriteEntry, type CacheWriteOptions } from './ld-so-cache-writer.js';

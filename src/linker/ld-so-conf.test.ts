@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { HostRootFS } from '../fs/host.js';
+import { mutate, Rng } from '../testing/mutate.js';
 import { compileComponent, globInRoot } from './glob.js';
 import { MAX_INCLUDE_DEPTH, readLdSoConf } from './ld-so-conf.js';
 
@@ -169,6 +170,22 @@ test('glob components: *, ?, brackets, escapes, leading dots', async () => {
   try {
     assert.deepEqual(await globInRoot(new HostRootFS(t.root), '/etc/*/*.conf'), ['/etc/x/a.conf', '/etc/x/b.conf', '/etc/y/c.conf']);
     assert.deepEqual(await globInRoot(new HostRootFS(t.root), '/etc/nothing/*.conf'), []);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('fuzz: corrupted configuration text never throws, only yields directories or warnings', async () => {
+  const seed = new TextEncoder().encode('include /etc/ld.so.conf.d/*.conf\n/opt/a # x\nhwcap 1 x\ninclude sub/[ab]*.conf other.conf\n/usr/local/lib\n');
+  const t = makeRoot({ 'etc/ld.so.conf.d/a.conf': '/opt/inc\ninclude ../ld.so.conf\n', 'etc/sub/a1.conf': '/x\n' });
+  try {
+    const fs = new HostRootFS(t.root);
+    const rng = new Rng(0xc0ff);
+    for (let i = 0; i < 150; i++) {
+      writeFileSync(join(t.root, 'etc', 'ld.so.conf'), mutate(seed, rng));
+      const conf = await readLdSoConf(fs);
+      for (const dir of conf.dirs) assert.ok(dir.path.length > 0 && !dir.path.endsWith('/'));
+    }
   } finally {
     t.cleanup();
   }

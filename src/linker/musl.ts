@@ -80,7 +80,7 @@ export function muslPrefix(interpreter: string): string {
  * machine: a wrong one there is a load error, not a reason to look further.
  */
 export async function searchMusl(name: string, chain: readonly SearchObject[], ctx: MuslSearchContext): Promise<Found | undefined> {
-  if (name.includes('/')) return name.startsWith('/') ? tryCandidates([name], 'direct', name, ctx) : undefined;
+  if (name.includes('/')) return name.startsWith('/') ? tryCandidates([name], 'direct', ctx) : undefined;
   if (ctx.ldLibraryPath !== undefined) {
     const found = await tryDirs(splitMuslPath(ctx.ldLibraryPath).filter((d) => d.startsWith('/')), 'ld_library_path', name, ctx);
     if (found) return found;
@@ -102,17 +102,16 @@ function tryDirs(dirs: readonly string[], via: LibraryVia, name: string, ctx: Mu
   return tryCandidates(
     dirs.map((dir) => `${dir}/${name}`),
     via,
-    name,
     ctx,
   );
 }
 
-async function tryCandidates(paths: readonly string[], via: LibraryVia, name: string, ctx: MuslSearchContext): Promise<Found | undefined> {
+async function tryCandidates(paths: readonly string[], via: LibraryVia, ctx: MuslSearchContext): Promise<Found | undefined> {
   for (const path of paths) {
     const probe = await ctx.probe(ctx.fs, path);
     if (probe === undefined) continue;
     const mismatch = describeMismatch(probe, ctx.ident);
-    return mismatch === undefined ? { path, via } : { path, via, error: `${name}: ${mismatch}` };
+    return mismatch === undefined ? { path, via } : { path, via, error: `${path}: ${mismatch}` };
   }
   return undefined;
 }

@@ -31,8 +31,8 @@ export async function parseMachO(source: ByteSource): Promise<MachOFile> {
   let first: Omit<MachOFile, 'slices'> | undefined;
   for (const [i, arch] of arches.entries()) {
     const slice = new SliceSource(source, arch.offset, arch.size, source.name);
-    const magic = arch.size >= 4 ? new ByteView(await slice.read(0, 4), false, source.name).u32(0) : 0;
-    if (!thinMagicKind(magic)) {
+    const sliceMagic = arch.size >= 4 ? new ByteView(await slice.read(0, 4), false, source.name).u32(0) : 0;
+    if (!thinMagicKind(sliceMagic)) {
       throw new FormatError('malformed', `${source.name}: fat architecture ${i} at offset ${arch.offset} is not a thin Mach-O`);
     }
     const parsed = await parseThinMachO(slice);

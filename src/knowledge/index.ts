@@ -1,0 +1,1 @@
+export { CGO_MODULES, findCgoModule, type CgoModule } from './cgo-modules.js';
