@@ -5,7 +5,7 @@ import { describeError } from '../errors.js';
 import type { RootFS } from '../fs/rootfs.js';
 import { readGoInfo } from '../golang/index.js';
 import { FileSource } from '../io/source.js';
-import { resolveLibraries } from '../linker/index.js';
+import { LinkerSession, resolveLibraries } from '../linker/index.js';
 import { linkFindings, linkNeeds, type LinkFacts } from './findings.js';
 import { recommendBase } from './recommend.js';
 import { emptyReport, type InspectReport, type LibraryEntry } from './report.js';
@@ -15,6 +15,8 @@ export interface InspectOptions {
   readonly root: RootFS;
   /** Absolute host directory of that root, so a binary inside it gets its in-root path for $ORIGIN; "/" for the host. */
   readonly rootDir: string;
+  /** Shared across the files of one command, so libraries are read once per scan. */
+  readonly session?: LinkerSession;
   /** When true (directory scans), a file that is not a binary yields undefined instead of a report. */
   readonly skipNonBinaries?: boolean;
 }
@@ -72,7 +74,7 @@ async function analyse(path: string, opened: OpenedBinary, options: InspectOptio
     };
     if (elf.interpreter !== null || (elf.dynamic?.needed.length ?? 0) > 0) {
       const inRootPath = await pathInsideRoot(path, options.rootDir);
-      const resolved = await resolveLibraries(options.root, inRootPath, { elf });
+      const resolved = await resolveLibraries(options.root, inRootPath, { elf, session: options.session });
       interpreterFound = resolved.interpreter ? resolved.interpreter.found : null;
       facts = {
         ...facts,
@@ -98,8 +100,9 @@ async function analyse(path: string, opened: OpenedBinary, options: InspectOptio
  * the root's top level under its own name.
  */
 async function pathInsideRoot(path: string, rootDir: string): Promise<string> {
+  // On the host the loader resolves the links itself (from this path, inside the root).
+  if (rootDir === '/') return resolvePath(path);
   const abs = await realpath(path).catch(() => resolvePath(path));
-  if (rootDir === '/') return abs;
   const root = await realpath(rootDir).catch(() => resolvePath(rootDir));
   if (abs === root || abs.startsWith(root + '/')) return abs.slice(root.length) || '/';
   return '/' + (abs.split('/').pop() ?? 'binary');

@@ -3,7 +3,8 @@ import { inspectFile } from '../analysis/inspect.js';
 import { atLeast, type InspectReport, type Severity } from '../analysis/report.js';
 import { expandInputs, mapOrdered } from '../analysis/scan.js';
 import { UsageError } from '../errors.js';
-import { HostRootFS } from '../fs/index.js';
+import { CachedRootFS, HostRootFS } from '../fs/index.js';
+import { LinkerSession } from '../linker/index.js';
 import { renderInspectText } from './render-inspect.js';
 import { styleFor } from './style.js';
 
@@ -41,14 +42,17 @@ export async function runInspect(inputs: readonly string[], options: InspectComm
   const failOn = parseFailOn(options.failOn);
   const jobs = parseJobs(options.jobs);
   const rootDir = resolve(options.root ?? '/');
-  const root = new HostRootFS(rootDir);
+  // One cached view and one linker session for the whole command: a scan of
+  // /usr/bin then reads libc and ld.so.cache once, not once per binary.
+  const root = new CachedRootFS(new HostRootFS(rootDir));
+  const session = new LinkerSession(root);
   const style = styleFor(process.stdout);
   const targets = await expandInputs(inputs);
   const reports: InspectReport[] = [];
   await mapOrdered(
     targets,
     jobs,
-    (t) => inspectFile(t.path, { root, rootDir, skipNonBinaries: t.discovered }),
+    (t) => inspectFile(t.path, { root, rootDir, session, skipNonBinaries: t.discovered }),
     (report) => {
       if (report === undefined) return;
       reports.push(report);

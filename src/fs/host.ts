@@ -1,4 +1,5 @@
-import { lstat as hostLstat, open as hostOpen, readdir, readlink as hostReadlink } from 'node:fs/promises';
+import { lstatSync, readlinkSync } from 'node:fs';
+import { open as hostOpen, readdir } from 'node:fs/promises';
 import { join, resolve as hostResolve } from 'node:path';
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -175,20 +176,36 @@ export class HostRootFS implements RootFS {
     return { components: resolved, stats };
   }
 
-  private async lstatHost(hostPath: string, asked: string): Promise<Stats | undefined> {
-    try {
-      return await hostLstat(hostPath);
-    } catch (e) {
-      return this.missingOrThrow(e, asked);
+  /**
+   * Every walk re-visits the same directories (/, /usr, /lib -> usr/lib), so
+   * each host path is lstat'ed once per instance: the tree is at rest (see
+   * above). Bounded, so a walk over millions of paths does not grow memory.
+   */
+  private readonly lstats = new Map<string, Promise<Stats | undefined>>();
+
+  private lstatHost(hostPath: string, asked: string): Promise<Stats | undefined> {
+    let hit = this.lstats.get(hostPath);
+    if (hit === undefined) {
+      if (this.lstats.size >= 100_000) this.lstats.clear();
+      hit = settle(() => lstatSync(hostPath)).catch((e: unknown) => this.missingOrThrow(e, asked));
+      this.lstats.set(hostPath, hit);
+      // A refusal (EACCES) is not a fact about the tree: ask again next time.
+      hit.catch(() => this.lstats.delete(hostPath));
     }
+    return hit;
   }
 
-  private async readlinkHost(hostPath: string): Promise<string | undefined> {
-    try {
-      return await hostReadlink(hostPath);
-    } catch (e) {
-      return this.missingOrThrow(e, hostPath);
+  private readonly links = new Map<string, Promise<string | undefined>>();
+
+  private readlinkHost(hostPath: string): Promise<string | undefined> {
+    let hit = this.links.get(hostPath);
+    if (hit === undefined) {
+      if (this.links.size >= 100_000) this.links.clear();
+      hit = settle(() => readlinkSync(hostPath)).catch((e: unknown) => this.missingOrThrow(e, hostPath));
+      this.links.set(hostPath, hit);
+      hit.catch(() => this.links.delete(hostPath));
     }
+    return hit;
   }
 
   /** Absence in any of its forms is an answer (undefined); a refusal (EACCES, EIO) is an InputError. */
@@ -209,4 +226,18 @@ function toInfo(stats: Stats): FileInfo {
   else if (stats.isDirectory()) kind = 'dir';
   else if (stats.isSymbolicLink()) kind = 'symlink';
   return { kind, size: stats.size, mode: stats.mode & 0o7777 };
+}
+
+/**
+ * Runs a synchronous metadata call as a promise. Sync on purpose, like
+ * FileSource's reads: walks make thousands of lstat calls that the kernel's
+ * dentry cache answers at once, and each trip through the thread pool cost
+ * more than the call.
+ */
+function settle<T>(call: () => T): Promise<T> {
+  try {
+    return Promise.resolve(call());
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }

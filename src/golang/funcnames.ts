@@ -34,6 +34,8 @@ export interface PclntabHeader {
   /** Offsets from the table start; undefined before Go 1.16, where names sit anywhere in the table. */
   readonly funcnameOffset?: number;
   readonly cuOffset?: number;
+  /** End of the cu table (the file table's offset); undefined before Go 1.16. */
+  readonly filetabOffset?: number;
   /** Where the functab starts, from the table start. */
   readonly functabOffset: number;
   /** Base that `_func` offsets in the functab are relative to, from the table start. */
@@ -78,10 +80,10 @@ export async function readPclntabHeader(layout: ExecutableLayout, pcln: PclntabI
     }
     previous = offset;
   }
-  const [funcnameOffset, cuOffset, , , pclnOffset] = offsets as [number, number, number, number, number];
+  const [funcnameOffset, cuOffset, filetabOffset, , pclnOffset] = offsets as [number, number, number, number, number];
   const functabFieldSize = magic === 0xfffffffa ? ptrSize : 4;
   checkFunctab(where, nfunc, pclnOffset, functabFieldSize, size);
-  return { magic, ptrSize, nfunc, funcnameOffset, cuOffset, functabOffset: pclnOffset, funcdataOffset: pclnOffset, functabFieldSize };
+  return { magic, ptrSize, nfunc, funcnameOffset, cuOffset, filetabOffset, functabOffset: pclnOffset, funcdataOffset: pclnOffset, functabFieldSize };
 }
 
 /** The functab holds nfunc {entry, funcoff} pairs and a final entry: it must fit in the table. */
@@ -122,15 +124,22 @@ export async function forEachFunctionName(layout: ExecutableLayout, pcln: Pclnta
   // with the function named last before it.
   let parentUnit: number | undefined;
   await forEachNameInRegion(layout.source, pcln.offset + header.funcnameOffset, pcln.offset + header.cuOffset, describe(layout), (name, at) => {
+    if (!units) {
+      visit(name);
+      return;
+    }
     const own = units.get(at);
     if (own !== undefined) {
-      parentUnit = own;
-      visit(name, own, false);
+      parentUnit = own === NO_UNIT ? undefined : own;
+      visit(name, parentUnit, false);
     } else {
       visit(name, parentUnit, true);
     }
   });
 }
+
+/** The unit of functions that have none: the C functions an internal link adds to the table. */
+const NO_UNIT = 0xffffffff;
 
 /** Name offset → compilation unit of each functab function, as one sorted array of (nameOff << 32 | cu) keys. */
 class UnitsByNameOffset {
@@ -151,14 +160,22 @@ class UnitsByNameOffset {
   }
 }
 
-/** Walks the functab of a 1.16+ table for each function's name offset and compilation unit. */
-async function functionUnits(layout: ExecutableLayout, pcln: PclntabInfo, h: PclntabHeader): Promise<UnitsByNameOffset> {
+/**
+ * Walks the functab of a 1.16+ table for each function's name offset and
+ * compilation unit. Units are indexes into the cu table; when one points
+ * past it, the `_func` layout is not the one we know (a newer toolchain), and
+ * no units are given rather than wrong ones.
+ */
+async function functionUnits(layout: ExecutableLayout, pcln: PclntabInfo, h: PclntabHeader): Promise<UnitsByNameOffset | undefined> {
+  const unitCount = ((h.filetabOffset ?? 0) - (h.cuOffset ?? 0)) / 4;
   const keys = new BigUint64Array(h.nfunc);
   let i = 0;
+  let plausible = true;
   await forEachFunctabEntry(layout, pcln, h, (nameOff, cu) => {
+    if (cu === undefined || (cu >= unitCount && cu !== NO_UNIT)) plausible = false;
     keys[i++] = (BigInt(nameOff) << 32n) | BigInt(cu ?? 0);
   });
-  return new UnitsByNameOffset(keys);
+  return plausible ? new UnitsByNameOffset(keys) : undefined;
 }
 
 /**
@@ -218,15 +235,17 @@ async function forEachFunctabEntry(
 ): Promise<void> {
   const where = describe(layout);
   const size = Math.min(pcln.size, layout.source.size - pcln.offset);
-  const functab = new WindowReader(layout.source, pcln.offset, size, layout.littleEndian, where);
-  const records = new WindowReader(layout.source, pcln.offset, size, layout.littleEndian, where);
   const field = h.functabFieldSize;
+  // The functab gets a window of its own, no larger than itself, so the walk reads each byte of the table about once.
+  const functabBytes = Math.min(size - h.functabOffset, (2 * h.nfunc + 1) * field);
+  const functab = new WindowReader(layout.source, pcln.offset + h.functabOffset, functabBytes, layout.littleEndian, `${where} functab`);
+  const records = new WindowReader(layout.source, pcln.offset, size, layout.littleEndian, where);
   // _func: the entry (pointer-sized before 1.18, uint32 after), int32 nameOff,
   // then args, deferreturn, pcsp, pcfile, pcln, npcdata (4 bytes each) and, from 1.16, cuOffset.
   const entrySize = h.magic === 0xfffffff0 || h.magic === 0xfffffff1 ? 4 : h.ptrSize;
   const hasUnits = h.cuOffset !== undefined;
   for (let i = 0; i < h.nfunc; i++) {
-    const funcoff = await functab.word(h.functabOffset + (2 * i + 1) * field, field);
+    const funcoff = await functab.word((2 * i + 1) * field, field);
     const func = h.funcdataOffset + funcoff;
     const nameOff = await records.i32(func + entrySize);
     const cu = hasUnits ? await records.u32(func + entrySize + 28) : undefined;
@@ -302,7 +321,8 @@ class WindowReader {
     const view = new DataView(bytes.buffer, bytes.byteOffset + index, size);
     if (size === 4) return view.getUint32(0, this.littleEndian);
     const value = view.getBigUint64(0, this.littleEndian);
-    if (value > BigInt(this.size)) throw new FormatError('malformed', `${this.where} offset ${value} is outside the ${this.size}-byte table`);
+    // Only an offset can come out of here, and no file is 2^32 bytes past its table: larger is corrupt.
+    if (value > 0xffffffffn) throw new FormatError('malformed', `${this.where} holds offset ${value}, beyond any table`);
     return Number(value);
   }
 

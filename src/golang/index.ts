@@ -5,3 +5,37 @@ export { readGoInfo } from './goinfo.js';
 export { findPclntab, validatePclntabHeader, PCLNTAB_MAGICS, type PclntabInfo } from './pclntab.js';
 export { formatGoVersionM } from './format.js';
 export { goQuote, goUnquote } from './goquote.js';
+export {
+  forEachFunctionName,
+  forEachFunctabName,
+  readPclntabHeader,
+  MAX_FUNCTION_NAME,
+  type FunctionNameVisitor,
+  type PclntabHeader,
+} from './funcnames.js';
+export {
+  readGoPackages,
+  packageOfFunction,
+  splitFunctionName,
+  cgoCallOf,
+  isStandardPackage,
+  moduleOfPackage,
+  stripTypeArguments,
+  unescapePackagePath,
+  PackageCollector,
+  type GoPackages,
+  type BuildModules,
+} from './packages.js';
+export {
+  analyseCgo,
+  withPackagesAndCgo,
+  buildTags,
+  linkmodeFromLdflags,
+  MUSL_STATIC_FIX,
+  NETGO_FIX,
+  OSUSERGO_FIX,
+  PLUGIN_FIX,
+  STD_MODULE,
+  type CgoAnalysis,
+  type CgoBuildFacts,
+} from './cgo.js';

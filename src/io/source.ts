@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { FormatError, InputError } from '../errors.js';
 
 /**
@@ -61,18 +61,26 @@ export class SliceSource implements ByteSource {
   async close(): Promise<void> {}
 }
 
-/** A file on disk, read with positioned reads through one open handle. */
+/**
+ * A file on disk, read with positioned reads through one descriptor. The
+ * reads are synchronous on purpose: parsers make many small reads (a header,
+ * a table, a string) that the page cache answers in microseconds, and a trip
+ * through libuv's thread pool for each cost more than the parsing of a whole
+ * directory of binaries. Opened with O_NONBLOCK so a FIFO given as input
+ * cannot hang the open; anything but a regular file is then refused.
+ */
 export class FileSource implements ByteSource {
+  private closed = false;
   private constructor(
     readonly name: string,
-    private readonly handle: FileHandle,
+    private readonly fd: number,
     readonly size: number,
   ) {}
 
   static async open(path: string, name: string = path): Promise<FileSource> {
-    let handle: FileHandle;
+    let fd: number;
     try {
-      handle = await open(path, 'r');
+      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'ENOENT') throw new InputError('not-found', `${name}: no such file`);
@@ -80,21 +88,23 @@ export class FileSource implements ByteSource {
       throw new InputError('io', `${name}: cannot open (${err.code ?? err.message})`);
     }
     try {
-      const st = await handle.stat();
+      const st = fstatSync(fd);
+      if (st.isDirectory()) throw new InputError('io', `${name}: is a directory`);
       if (!st.isFile()) throw new InputError('io', `${name}: not a regular file`);
-      return new FileSource(name, handle, st.size);
+      return new FileSource(name, fd, st.size);
     } catch (e) {
-      await handle.close();
+      closeSync(fd);
       throw e;
     }
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this, offset, length);
+    if (this.closed) throw new InputError('io', `${this.name}: read after close`);
     const buf = new Uint8Array(length);
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await this.handle.read(buf, done, length - done, offset + done);
+      const bytesRead = readSync(this.fd, buf, done, length - done, offset + done);
       if (bytesRead === 0) throw new FormatError('truncated', `${this.name}: file shrank while reading at offset ${offset + done}`);
       done += bytesRead;
     }
@@ -102,7 +112,9 @@ export class FileSource implements ByteSource {
   }
 
   async close(): Promise<void> {
-    await this.handle.close();
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
   }
 }
 

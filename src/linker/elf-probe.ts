@@ -5,8 +5,8 @@ import type { ElfIdent } from './arch.js';
 
 /** What the first bytes of a candidate file say, enough for the loaders' "is this mine?" test. */
 export type ElfProbe =
-  | { readonly elf: true; readonly ident: ElfIdent; readonly type: number; readonly osabi: number }
-  | { readonly elf: false; readonly reason: string };
+  | { readonly elf: true; readonly ident: ElfIdent; readonly type: number; readonly osabi: number; readonly size: number }
+  | { readonly elf: false; readonly reason: string; readonly size: number };
 
 const ELFOSABI_SYSV = 0;
 const ELFOSABI_GNU = 3;
@@ -27,16 +27,18 @@ export async function probeElf(fs: RootFS, path: string): Promise<ElfProbe | und
     throw e;
   }
   try {
+    const size = source.size;
     const head = await readElfClassAndMachine(source);
-    if (!head) return { elf: false, reason: 'invalid ELF header' };
+    if (!head) return { elf: false, reason: 'invalid ELF header', size };
     return {
       elf: true,
       ident: { class: head.class, littleEndian: head.littleEndian, machine: head.machine, elfFlags: head.flags },
       type: head.type,
       osabi: head.osabi,
+      size,
     };
   } catch (e) {
-    if (isFromscratchError(e)) return { elf: false, reason: e.message };
+    if (isFromscratchError(e)) return { elf: false, reason: e.message, size: source.size };
     throw e;
   } finally {
     await source.close();
@@ -50,6 +52,8 @@ export async function probeElf(fs: RootFS, path: string): Promise<ElfProbe | und
  * a fatal reason (the loader stops with that error).
  */
 export function glibcVerdict(probe: ElfProbe, wanted: ElfIdent): 'use' | 'skip' | { readonly fatal: string } {
+  // open_verify reads one ELF header of the loader's own class first: a shorter file fails before any magic check.
+  if (probe.size < (wanted.class === 64 ? 64 : 52)) return { fatal: 'file too short' };
   if (!probe.elf) return { fatal: probe.reason };
   const got = probe.ident;
   if (got.class !== wanted.class) return 'skip';

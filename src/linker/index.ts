@@ -11,3 +11,4 @@ export { loadElfObject, loadedObjectFromElf } from './load-object.js';
 export { substituteGlibc, glibcSearchDirs, muslSearchDirs, originOf } from './dst.js';
 export { globInRoot } from './glob.js';
 export { writeLdSoCache, type CacheWriteEntry, type CacheWriteOptions } from './ld-so-cache-writer.js';
+export { LinkerSession } from './session.js';

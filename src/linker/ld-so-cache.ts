@@ -194,12 +194,38 @@ function readExtensions(bytes: Uint8Array, view: ByteView, start: number): { nam
  */
 export function lookupLdSoCache(cache: LdSoCache, name: string, policy: CacheFlagsPolicy): LdSoCacheEntry | undefined {
   let best: LdSoCacheEntry | undefined;
-  for (const entry of cache.entries) {
+  for (const entry of entriesNamed(cache, name)) {
     if (entry.hwcap !== 0n || !cacheNamesEqual(entry.name, name) || !policy.accepted.includes(entry.flags)) continue;
     if (entry.flags === policy.preferred) return entry;
     best ??= entry;
   }
   return best;
+}
+
+/**
+ * Entries grouped by their name with digit runs normalised (leading zeros
+ * dropped), which is exactly the equivalence cacheLibCompare's equality
+ * draws; built once per parsed cache so a lookup is not a scan of all of it.
+ */
+const nameIndex = new WeakMap<LdSoCache, Map<string, LdSoCacheEntry[]>>();
+
+function normaliseDigits(name: string): string {
+  return name.replace(/\d+/g, (run) => run.replace(/^0+(?=\d)/, ''));
+}
+
+function entriesNamed(cache: LdSoCache, name: string): readonly LdSoCacheEntry[] {
+  let index = nameIndex.get(cache);
+  if (index === undefined) {
+    index = new Map();
+    for (const entry of cache.entries) {
+      const key = normaliseDigits(entry.name);
+      const list = index.get(key);
+      if (list) list.push(entry);
+      else index.set(key, [entry]);
+    }
+    nameIndex.set(cache, index);
+  }
+  return index.get(normaliseDigits(name)) ?? [];
 }
 
 /**

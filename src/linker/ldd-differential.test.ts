@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, lstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostRootFS } from '../fs/host.js';
 import { fixture } from '../testing/fixtures.js';
-import { lddOracle, type LddResult } from '../testing/oracles.js';
+import { lddOracle, parseLdd, type LddResult } from '../testing/oracles.js';
 import { run } from '../testing/process.js';
 import { readGlibcSystemDirs } from './system-dirs.js';
 import { resolveLibraries } from './resolve.js';
@@ -107,4 +108,52 @@ test('the default directories read from this machine\'s ld.so are the ones it li
   const listed = [...help.stdout.matchAll(/^\s+(\/\S*) \(system search path\)$/gm)].map((m) => m[1]);
   assert.ok(listed.length >= 2);
   assert.deepEqual(await readGlibcSystemDirs(new HostRootFS('/'), interpreter), listed);
+});
+
+test('candidates of another machine or class are skipped, a broken one stops the loader: LD_LIBRARY_PATH against ldd', async () => {
+  const app = fixture('c-missing-lib'); // needs libnothere.so, which we now provide in several forms
+  const good = readFileSync(fixture('c-shared'));
+  const dir = mkdtempSync(join(tmpdir(), 'fromscratch-ldd-'));
+  try {
+    const put = (sub: string, bytes: Uint8Array) => {
+      mkdirSync(join(dir, sub));
+      writeFileSync(join(dir, sub, 'libnothere.so'), bytes);
+    };
+    const otherMachine = new Uint8Array(good);
+    new DataView(otherMachine.buffer).setUint16(18, 183, true); // e_machine: aarch64
+    const otherClass = new Uint8Array(good);
+    otherClass[4] = 1; // EI_CLASS: 32-bit
+    put('machine', otherMachine);
+    put('class', otherClass);
+    put('short', new TextEncoder().encode('not ELF, and shorter than an ELF header\n'));
+    put('garbage', new TextEncoder().encode('not ELF either, but longer than the 64 bytes of an ELF64 file header.\n'));
+    mkdirSync(join(dir, 'good'));
+    copyFileSync(fixture('c-shared'), join(dir, 'good', 'libnothere.so'));
+
+    const fs = new HostRootFS('/');
+    const ldd = async (libraryPath: string) =>
+      run('ldd', [app], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', LD_LIBRARY_PATH: libraryPath } });
+
+    const skipping = `${dir}/machine:${dir}/class:${dir}/good`;
+    const theirs = await ldd(skipping);
+    assert.equal(theirs.code, 0, theirs.stderr);
+    const ours = await resolveLibraries(fs, app, { ldLibraryPath: skipping });
+    assert.deepEqual(ourLines(ours), lddLines(parseLdd(theirs.stdout)));
+    assert.equal(ours.libraries[0]?.path, `${dir}/good/libnothere.so`);
+    assert.equal(ours.libraries[0]?.via, 'ld_library_path');
+
+    // ldd stops at a broken file with an error naming it; we report the same error on that library (and, deliberately, go on listing the rest).
+    for (const sub of ['short', 'garbage']) {
+      const broken = `${dir}/${sub}:${dir}/good`;
+      const failed = await ldd(broken);
+      assert.notEqual(failed.code, 0);
+      const message = /error while loading shared libraries: (.*)$/m.exec(failed.stdout + failed.stderr)?.[1];
+      assert.ok(message, failed.stdout + failed.stderr);
+      const stopped = await resolveLibraries(fs, app, { ldLibraryPath: broken });
+      assert.equal(stopped.libraries[0]?.error, message);
+      assert.equal(stopped.libraries[0]?.path, `${dir}/${sub}/libnothere.so`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -465,3 +465,16 @@ test('a library that exists but does not load is reported with the error, and no
     w.cleanup();
   }
 });
+
+test('the loader named by its real path is still the loader, not a second copy', async () => {
+  const w = world(
+    { '/usr/lib/real-ld.so': loader, '/bin/app': exe({ needed: ['libc.so.6'] }), '/usr/lib/libc.so.6': { needed: ['/usr/lib/real-ld.so'] } },
+    { [GLIBC_INTERP]: '/usr/lib/real-ld.so' },
+  );
+  try {
+    const tree = await w.resolve('/bin/app');
+    assert.deepEqual(summary(tree), ['libc.so.6=/usr/lib/libc.so.6@default-path', `/usr/lib/real-ld.so=${GLIBC_INTERP}@loader`]);
+  } finally {
+    w.cleanup();
+  }
+});

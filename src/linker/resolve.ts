@@ -1,25 +1,14 @@
 import { InputError, isFromscratchError } from '../errors.js';
 import type { RootFS } from '../fs/rootfs.js';
-import { defaultPlatform, muslArchFromInterpreter, upstreamSystemDirs, type ElfIdent } from './arch.js';
-import { candidatePath, glibcSearchDirs, originOf } from './dst.js';
-import { probeElf, type ElfProbe } from './elf-probe.js';
-import { searchGlibc, type Found, type GlibcSearchContext, type SearchObject } from './glibc.js';
-import { LD_SO_CACHE_PATH, readLdSoCache, type LdSoCache } from './ld-so-cache.js';
+import { muslArchFromInterpreter } from './arch.js';
+import { candidatePath, originOf } from './dst.js';
+import { probeElf } from './elf-probe.js';
+import type { Found, SearchObject } from './glibc.js';
 import { readLdSoConf } from './ld-so-conf.js';
 import { loadedObjectFromElf, loadElfObject } from './load-object.js';
-import { muslReservedFamily, readMuslSystemPath, searchMusl, type MuslSearchContext } from './musl.js';
-import { readGlibcSystemDirs } from './system-dirs.js';
-import type {
-  LibraryNode,
-  LibraryVia,
-  LoadedObject,
-  LoaderFlavor,
-  LoadObject,
-  ProbeObject,
-  ResolvedLibrary,
-  ResolvedTree,
-  ResolveOptions,
-} from './types.js';
+import { muslReservedFamily } from './musl.js';
+import { glibcSearcher, muslSearcher, probeThroughLoader } from './searchers.js';
+import type { LibraryNode, LibraryVia, LoadedObject, LoaderFlavor, LoadObject, ProbeObject, ResolvedLibrary, ResolvedTree, ResolveOptions } from './types.js';
 
 export const DEFAULT_MAX_LIBRARIES = 1000;
 export const DEFAULT_MAX_DEPTH = 64;
@@ -48,11 +37,30 @@ type Edge =
  * breadth first from the executable, each object loaded once (a name
  * already loaded, or a file already mapped under another name, is reused),
  * the first match winning. `libraries` follows ldd's order; `tree` is the
- * lddtree view.
+ * lddtree view. Checked against ldd on every dynamic binary of a Debian
+ * system, on fixtures, and against the real loaders run inside a chroot.
+ *
+ * Deliberate differences from the loaders, because a static view cannot
+ * know the machine or the process that will run the binary:
+ * - glibc-hwcaps and legacy hwcap subdirectories (and their ld.so.cache
+ *   entries) are not searched: which one wins depends on the CPU. The
+ *   baseline library, which runs everywhere, is reported.
+ * - $PLATFORM is the kernel's AT_PLATFORM for the architecture; glibc may
+ *   use a CPU name instead ("haswell"). Empty and relative search path
+ *   elements (relative to the working directory) are ignored.
+ * - $ORIGIN of the executable is its real directory (the kernel's
+ *   /proc/self/exe, what a real exec sees); ldd runs the loader with the
+ *   path as given, so a binary reached through a symlink can differ there.
+ *   `executableOrigin: 'as-given'` reproduces ldd.
+ * - Where the loader stops at a file it cannot load (not ELF, too short,
+ *   wrong byte order), ldd aborts; we record the loader's error on that
+ *   library and go on with the rest.
  */
 export async function resolveLibraries(fs: RootFS, binaryPath: string, opts: ResolveOptions = {}): Promise<ResolvedTree> {
-  const load: LoadObject = opts.loadObject ?? loadElfObject;
-  const probe: ProbeObject = opts.probeObject ?? (opts.loadObject ? probeThroughLoader(opts.loadObject) : probeElf);
+  const baseLoad: LoadObject = opts.loadObject ?? loadElfObject;
+  const baseProbe: ProbeObject = opts.probeObject ?? (opts.loadObject ? probeThroughLoader(opts.loadObject) : probeElf);
+  const load = opts.session ? opts.session.loader(baseLoad) : baseLoad;
+  const probe = opts.session ? opts.session.prober(baseProbe) : baseProbe;
   const maxLibraries = opts.maxLibraries ?? DEFAULT_MAX_LIBRARIES;
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   const warnings: string[] = [];
@@ -79,8 +87,9 @@ export async function resolveLibraries(fs: RootFS, binaryPath: string, opts: Res
     edges: [],
   };
 
-  const search = flavor === 'musl' ? await muslSearcher(fs, probe, exeObject, opts) : await glibcSearcher(fs, probe, exeObject, exe, opts, warnings);
+  const search = flavor === 'musl' ? await muslSearcher(fs, probe, exeObject, opts) : await glibcSearcher(fs, probe, exeObject, exe.origin, opts, warnings);
   const loaderNames = await loaderNamesFor(fs, load, flavor, interpreter);
+  const loaderIdentity = interpreter?.found ? await fs.realpath(interpreter.path) : undefined;
 
   const mapped: MappedObject[] = [exe];
   const libraries: ResolvedLibrary[] = [];
@@ -90,11 +99,13 @@ export async function resolveLibraries(fs: RootFS, binaryPath: string, opts: Res
   const muslFamiliesReported = new Set<string>();
   const libraryIndex = new Map<MappedObject, number>();
   let limitWarned = false;
+  let depthWarned = false;
 
   for (let i = 0; i < mapped.length; i++) {
     const requester = mapped[i] as MappedObject;
     if (requester.depth >= maxDepth) {
-      warnings.push(`${requester.path}: deeper than ${maxDepth} levels of dependencies; its own are not followed`);
+      if (!depthWarned) warnings.push(`${requester.path}: deeper than ${maxDepth} levels of dependencies; its own are not followed`);
+      depthWarned = true;
       continue;
     }
     const chain = chainOf(requester);
@@ -134,6 +145,13 @@ export async function resolveLibraries(fs: RootFS, binaryPath: string, opts: Res
         continue;
       }
       const identity = await fs.realpath(found.path);
+      if (identity !== undefined && identity === loaderIdentity && interpreter) {
+        // The loader under another path (e.g. DT_NEEDED naming its real file): still the one object already mapped.
+        requester.edges.push({ kind: 'loader', name });
+        if (flavor === 'glibc' && !loaderSeen) loaderAfter = mapped[mapped.length - 1];
+        loaderSeen = true;
+        continue;
+      }
       const sameFile = identity === undefined ? undefined : mapped.find((m) => m.identity === identity);
       if (sameFile) {
         // The loaders compare device and inode: a second name for a mapped file is that object.
@@ -301,70 +319,6 @@ function buildTree(exe: MappedObject, interpreterPath: string | null, maxDepth: 
       return { name: edge.name, path: target.path, via: target.via, repeated: false, children: walk(target, depth + 1) };
     });
   return walk(exe, 1);
-}
-
-async function glibcSearcher(
-  fs: RootFS,
-  probe: ProbeObject,
-  exeObject: LoadedObject,
-  exe: MappedObject,
-  opts: ResolveOptions,
-  warnings: string[],
-): Promise<(name: string, chain: readonly SearchObject[]) => Promise<Found | undefined>> {
-  const ident = identOf(exeObject);
-  const upstream = upstreamSystemDirs(ident);
-  const fromInterpreter = opts.systemDirs === undefined && exeObject.interpreter !== null ? await readGlibcSystemDirs(fs, exeObject.interpreter) : undefined;
-  const systemDirs = opts.systemDirs ?? fromInterpreter ?? upstream.dirs;
-  // $LIB is DL_DST_LIB, the last part of slibdir upstream; Debian makes it "lib/<triplet>", the first system dir.
-  const sameAsUpstream = systemDirs.length === upstream.dirs.length && systemDirs.every((d, i) => d === upstream.dirs[i]);
-  const lib = opts.lib ?? (sameAsUpstream || !systemDirs[0] ? upstream.lib : systemDirs[0].replace(/^\/+/, ''));
-  const platform = opts.platform ?? defaultPlatform(ident);
-  let cache: LdSoCache | undefined;
-  const cachePath = opts.ldSoCachePath ?? LD_SO_CACHE_PATH;
-  try {
-    cache = await readLdSoCache(fs, cachePath);
-  } catch (e) {
-    if (!isFromscratchError(e)) throw e;
-    // The loader ignores a cache it cannot use and goes on to the default directories.
-    warnings.push(`${e.message} (ignored, as the loader would)`);
-  }
-  const ldLibraryDirs =
-    opts.ldLibraryPath === undefined ? [] : glibcSearchDirs(opts.ldLibraryPath.split(/[:;]/), { origin: exe.origin, platform, lib });
-  const ctx: GlibcSearchContext = { fs, probe, ident, cache, systemDirs, platform, lib, ldLibraryDirs };
-  return (name, chain) => searchGlibc(name, chain, ctx);
-}
-
-async function muslSearcher(
-  fs: RootFS,
-  probe: ProbeObject,
-  exeObject: LoadedObject,
-  opts: ResolveOptions,
-): Promise<(name: string, chain: readonly SearchObject[]) => Promise<Found | undefined>> {
-  const interpreter = exeObject.interpreter ?? '/lib/ld-musl.so.1';
-  const arch = muslArchFromInterpreter(interpreter) ?? 'unknown';
-  const systemPath = await readMuslSystemPath(fs, interpreter, arch);
-  const ctx: MuslSearchContext = { fs, probe, ident: identOf(exeObject), ldLibraryPath: opts.ldLibraryPath, systemPath };
-  return (name, chain) => searchMusl(name, chain, ctx);
-}
-
-function identOf(object: LoadedObject): ElfIdent {
-  return { class: object.class, littleEndian: object.littleEndian, machine: object.machine, elfFlags: object.elfFlags };
-}
-
-/** With only a loader injected (tests), candidates are judged by what it reports. */
-function probeThroughLoader(load: LoadObject): ProbeObject {
-  return async (fs, path): Promise<ElfProbe | undefined> => {
-    if ((await fs.stat(path))?.kind !== 'file') return undefined;
-    let object: LoadedObject | undefined;
-    try {
-      object = await load(fs, path);
-    } catch (e) {
-      if (!isFromscratchError(e)) throw e;
-      return { elf: false, reason: e.message };
-    }
-    if (!object) return { elf: false, reason: 'invalid ELF header' };
-    return { elf: true, ident: identOf(object), type: 3, osabi: 0 };
-  };
 }
 
 function basename(path: string): string {

@@ -1,3 +1,4 @@
+import type { LinkerSession } from './session.js';
 import type { ElfFile } from '../elf/types.js';
 import type { RootFS } from '../fs/rootfs.js';
 import type { ElfIdent } from './arch.js';
@@ -56,6 +57,8 @@ export interface ResolveOptions {
   /** Bounds on the closure. */
   readonly maxLibraries?: number;
   readonly maxDepth?: number;
+  /** Shares parsed caches and objects across calls on the same root (directory scans). */
+  readonly session?: LinkerSession;
 }
 
 export interface ResolvedLibrary {

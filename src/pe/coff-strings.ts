@@ -34,7 +34,8 @@ export class CoffStringTable {
     if (count > Math.floor(source.size / COFF_SYMBOL_SIZE)) {
       throw new FormatError('truncated', `${source.name}: COFF symbol table of ${count} entries cannot fit in the file (${source.size} bytes)`);
     }
-    checkRange(source, pointer, count * COFF_SYMBOL_SIZE, 'COFF symbol table');
+    // With no symbols, a stale pointer only matters if a long section name needs the table; load() checks it then.
+    if (count > 0) checkRange(source, pointer, count * COFF_SYMBOL_SIZE, 'COFF symbol table');
     return new CoffStringTable(source, pointer + count * COFF_SYMBOL_SIZE);
   }
 

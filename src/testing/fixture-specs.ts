@@ -113,6 +113,39 @@ const goS390x = goCross('go-static-s390x', 'linux', 's390x');
 const goDarwinAmd64 = goCross('go-darwin-amd64', 'darwin', 'amd64');
 const goWindowsAmd64 = goCross('go-windows-amd64', 'windows', 'amd64');
 
+/** A pure-Go build of a program that shows one run-time need (src/analysis/needs.ts). */
+function goNeed(name: string, program: string, env: Record<string, string> = { CGO_ENABLED: '0' }): GoFixtureSpec {
+  return { kind: 'go', name, program, toolchain: 'go1.23', env, flags: [NO_VCS] };
+}
+
+/**
+ * What a binary needs from the image at run time, one need per program:
+ * CA roots (and roots compiled in instead), zoneinfo (and the embedded
+ * database), subprocesses, a shell, a temp dir, plugins. The go1.19 twins
+ * pin the function names of the older standard library.
+ */
+const goHttpsClient = goNeed('go-https-client', 'httpsclient');
+const goLoadLocation = goNeed('go-loadlocation', 'loadlocation');
+const goLoadLocationTzdata = goNeed('go-loadlocation-tzdata', 'loadlocationtz');
+const goExec = goNeed('go-exec', 'exec');
+const goTempdir = goNeed('go-tempdir', 'tempdir');
+const GO_NEED_FIXTURES: readonly GoFixtureSpec[] = [
+  goHttpsClient,
+  onGo119(goHttpsClient),
+  goLoadLocation,
+  onGo119(goLoadLocation),
+  goLoadLocationTzdata,
+  onGo119(goLoadLocationTzdata),
+  goExec,
+  onGo119(goExec),
+  goNeed('go-shell', 'shell'),
+  goTempdir,
+  onGo119(goTempdir),
+  // crypto/x509.SetFallbackRoots exists from Go 1.20 on: no go1.19 twin.
+  goNeed('go-x509-fallback', 'x509fallback'),
+  goNeed('go-plugin', 'plugin', { CGO_ENABLED: '1' }),
+];
+
 const GO_FIXTURES: readonly GoFixtureSpec[] = [
   // Linkage: pure Go, cgo through the standard library, and a cgo program of its own.
   goStaticNative,
@@ -169,6 +202,7 @@ const GO_FIXTURES: readonly GoFixtureSpec[] = [
   goCross('go-freebsd-amd64', 'freebsd', 'amd64'),
   onGo119(goDarwinAmd64),
   onGo119(goWindowsAmd64),
+  ...GO_NEED_FIXTURES,
 ];
 
 function hello(name: string, compiler: CCompiler, linkFlags: readonly string[]): CFixtureSpec {

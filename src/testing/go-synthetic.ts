@@ -120,3 +120,111 @@ export function pclntabHeader(magic: number, ptrSize: 4 | 8, bigEndian: boolean,
   for (let i = 0; i < 5; i++) put(first + i, headerSize + i * 8);
   return out;
 }
+
+/** A function for pclntabWithFunctions: its name, its compilation unit (1.16+), and functions inlined into it. */
+export interface SyntheticFunction {
+  readonly name: string;
+  /** Index into the cu table; defaults to 0. */
+  readonly cu?: number;
+  /** Names of functions inlined into this one: in the name table (1.16+) but not in the functab. */
+  readonly inlined?: readonly string[];
+}
+
+/**
+ * A whole pclntab in any of the four layouts, holding `functions` in the
+ * functab and, from 1.16 on, a funcname table written the way the Go linker
+ * writes it: each function's name, then the names of functions inlined into
+ * it that are not in the table yet. Line, file and pc tables are filler:
+ * only the parts that lead to names are real.
+ */
+export function pclntabWithFunctions(magic: number, ptrSize: 4 | 8, bigEndian: boolean, functions: readonly SyntheticFunction[]): Uint8Array {
+  const le = !bigEndian;
+  const nfunc = functions.length;
+  const ptrWord = (v: number): Uint8Array => word(BigInt(v), ptrSize, bigEndian);
+  const u32 = (v: number): Uint8Array => {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, v >>> 0, le);
+    return b;
+  };
+  const head = (words: number[]): Uint8Array => {
+    const h = new Uint8Array(8);
+    new DataView(h.buffer).setUint32(0, magic, le);
+    h[6] = 1;
+    h[7] = ptrSize;
+    return concat(h, ...words.map(ptrWord));
+  };
+
+  if (magic === 0xfffffffb) {
+    // Header, functab (2n+1 words), a uint32 filetab offset, _func records, then names; offsets from the table start.
+    const functabStart = 8 + ptrSize;
+    const functabSize = (2 * nfunc + 1) * ptrSize + 4;
+    const funcSize = ptrSize + 8 * 4;
+    const funcsStart = functabStart + functabSize;
+    const namesStart = funcsStart + nfunc * funcSize;
+    const nameOffsets: number[] = [];
+    let at = namesStart;
+    for (const f of functions) {
+      nameOffsets.push(at);
+      at += utf8(f.name).length + 1;
+    }
+    const functab = concat(
+      ...functions.flatMap((_, i) => [ptrWord(0x401000 + i * 16), ptrWord(funcsStart + i * funcSize)]),
+      ptrWord(0x401000 + nfunc * 16),
+      u32(at),
+    );
+    const funcs = concat(...functions.map((_, i) => concat(ptrWord(0x401000 + i * 16), u32(nameOffsets[i] ?? 0), new Uint8Array(7 * 4))));
+    const names = concat(...functions.map((f) => concat(utf8(f.name), new Uint8Array(1))));
+    return concat(head([nfunc]), functab, funcs, names);
+  }
+
+  // Name table in the linker's walk order, each name once.
+  const nameOffset = new Map<string, number>();
+  const nameBytes: Uint8Array[] = [];
+  let size = 0;
+  const addName = (name: string): void => {
+    if (nameOffset.has(name)) return;
+    nameOffset.set(name, size);
+    const b = concat(utf8(name), new Uint8Array(1));
+    nameBytes.push(b);
+    size += b.length;
+  };
+  for (const f of functions) {
+    addName(f.name);
+    for (const inl of f.inlined ?? []) addName(inl);
+  }
+  const funcnametab = concat(...nameBytes);
+  const units = Math.max(1, ...functions.map((f) => (f.cu ?? 0) + 1));
+  const cutab = new Uint8Array(units * 4);
+  const filetab = utf8('main.go\0');
+  const pctab = new Uint8Array(8);
+
+  const modern = magic !== 0xfffffffa;
+  const headerWords = modern ? 8 : 7;
+  const funcnameOffset = 8 + headerWords * ptrSize;
+  const cuOffset = funcnameOffset + funcnametab.length;
+  const filetabOffset = cuOffset + cutab.length;
+  const pctabOffset = filetabOffset + filetab.length;
+  const pclnOffset = pctabOffset + pctab.length;
+  const field = modern ? 4 : ptrSize;
+  const fieldBytes = (v: number): Uint8Array => (modern ? u32(v) : ptrWord(v));
+  const functabSize = (2 * nfunc + 1) * field;
+  const funcSize = (modern ? 4 : ptrSize) + 10 * 4; // entry, nameOff, six fields, cuOffset, 8 bytes of tail
+  const functab = concat(
+    ...functions.flatMap((_, i) => [fieldBytes(i * 16), fieldBytes(functabSize + i * funcSize)]),
+    fieldBytes(nfunc * 16),
+  );
+  const funcs = concat(
+    ...functions.map((f, i) =>
+      concat(
+        modern ? u32(i * 16) : ptrWord(0x401000 + i * 16),
+        u32(nameOffset.get(f.name) ?? 0),
+        new Uint8Array(6 * 4), // args, deferreturn, pcsp, pcfile, pcln, npcdata
+        u32(f.cu ?? 0), // cuOffset
+        new Uint8Array(8), // startLine, funcID, flag, nfuncdata
+      ),
+    ),
+  );
+  const offsets = [funcnameOffset, cuOffset, filetabOffset, pctabOffset, pclnOffset];
+  const words = modern ? [nfunc, 1, 0x401000, ...offsets] : [nfunc, 1, ...offsets];
+  return concat(head(words), funcnametab, cutab, filetab, pctab, functab, funcs);
+}

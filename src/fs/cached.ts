@@ -1,0 +1,56 @@
+import type { ByteSource } from '../io/source.js';
+import type { FileInfo, RootFS } from './rootfs.js';
+
+/**
+ * A RootFS decorator that remembers metadata answers (stat, lstat,
+ * realpath, readlink, list) and small config files. Library resolution asks
+ * the same questions for every binary in a scan (is /lib/x86_64-linux-gnu
+ * there, where does /lib64 point); walking each path component by component
+ * again costs far more than the analysis itself. Only for roots at rest.
+ */
+export class CachedRootFS implements RootFS {
+  private readonly answers = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly inner: RootFS,
+    private readonly maxEntries = 100_000,
+  ) {}
+
+  get description(): string {
+    return this.inner.description;
+  }
+
+  lstat(path: string): Promise<FileInfo | undefined> {
+    return this.remember(`lstat\0${path}`, () => this.inner.lstat(path));
+  }
+  stat(path: string): Promise<FileInfo | undefined> {
+    return this.remember(`stat\0${path}`, () => this.inner.stat(path));
+  }
+  readlink(path: string): Promise<string | undefined> {
+    return this.remember(`readlink\0${path}`, () => this.inner.readlink(path));
+  }
+  realpath(path: string): Promise<string | undefined> {
+    return this.remember(`realpath\0${path}`, () => this.inner.realpath(path));
+  }
+  list(path: string): Promise<string[] | undefined> {
+    // A copy each time: callers may sort or filter the array they get.
+    return this.remember(`list\0${path}`, () => this.inner.list(path)).then((names) => names && [...names]);
+  }
+  readSmallFile(path: string, maxBytes?: number): Promise<Uint8Array | undefined> {
+    return this.remember(`small\0${maxBytes ?? ''}\0${path}`, () => this.inner.readSmallFile(path, maxBytes));
+  }
+  open(path: string): Promise<ByteSource> {
+    return this.inner.open(path);
+  }
+
+  private remember<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    const hit = this.answers.get(key);
+    if (hit !== undefined) return hit as Promise<T>;
+    if (this.answers.size >= this.maxEntries) this.answers.clear();
+    const answer = compute();
+    this.answers.set(key, answer);
+    // A failure (EACCES) is not an answer about the tree: let the next caller ask again.
+    answer.catch(() => this.answers.delete(key));
+    return answer;
+  }
+}
