@@ -119,7 +119,7 @@ export async function factsFromBinary(path: string): Promise<DockerfileFacts> {
       platform: opened.identity.os !== 'unknown' ? { os: opened.identity.os, arch: opened.identity.arch } : null,
       tags: buildTagsOf(go.settings),
       outsideReplaces: go.deps
-        .filter((d) => d.replace !== undefined && d.replace.version === '' && (d.replace.path.startsWith('../') || d.replace.path.startsWith('/')))
+        .filter((d) => d.replace !== undefined && (d.replace.path.startsWith('../') || d.replace.path.startsWith('/')))
         .map((d) => `${d.path} => ${d.replace?.path ?? ''}`),
       originalLdflags: settingValue(go.settings, '-ldflags') ?? null,
       usesNet: packages.has('net'),

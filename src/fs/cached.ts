@@ -1,4 +1,5 @@
 import type { ByteSource } from '../io/source.js';
+import { PromiseMemo } from '../util/memo.js';
 import type { FileInfo, RootFS } from './rootfs.js';
 
 /**
@@ -9,12 +10,14 @@ import type { FileInfo, RootFS } from './rootfs.js';
  * again costs far more than the analysis itself. Only for roots at rest.
  */
 export class CachedRootFS implements RootFS {
-  private readonly answers = new Map<string, Promise<unknown>>();
+  private readonly answers: PromiseMemo<unknown>;
 
   constructor(
     private readonly inner: RootFS,
-    private readonly maxEntries = 100_000,
-  ) {}
+    maxEntries = 100_000,
+  ) {
+    this.answers = new PromiseMemo(maxEntries);
+  }
 
   get description(): string {
     return this.inner.description;
@@ -44,13 +47,6 @@ export class CachedRootFS implements RootFS {
   }
 
   private remember<T>(key: string, compute: () => Promise<T>): Promise<T> {
-    const hit = this.answers.get(key);
-    if (hit !== undefined) return hit as Promise<T>;
-    if (this.answers.size >= this.maxEntries) this.answers.clear();
-    const answer = compute();
-    this.answers.set(key, answer);
-    // A failure (EACCES) is not an answer about the tree: let the next caller ask again.
-    answer.catch(() => this.answers.delete(key));
-    return answer;
+    return this.answers.get(key, compute) as Promise<T>;
   }
 }

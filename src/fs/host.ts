@@ -4,6 +4,7 @@ import { join, resolve as hostResolve } from 'node:path';
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { InputError } from '../errors.js';
+import { PromiseMemo } from '../util/memo.js';
 import { FileSource, type ByteSource } from '../io/source.js';
 import type { FileInfo, FileKind, RootFS } from './rootfs.js';
 
@@ -178,34 +179,18 @@ export class HostRootFS implements RootFS {
 
   /**
    * Every walk re-visits the same directories (/, /usr, /lib -> usr/lib), so
-   * each host path is lstat'ed once per instance: the tree is at rest (see
-   * above). Bounded, so a walk over millions of paths does not grow memory.
+   * each host path is lstat'ed and readlink'ed once per instance: the tree
+   * is at rest (see above).
    */
-  private readonly lstats = new Map<string, Promise<Stats | undefined>>();
+  private readonly lstats = new PromiseMemo<Stats | undefined>(100_000);
+  private readonly links = new PromiseMemo<string | undefined>(100_000);
 
   private lstatHost(hostPath: string, asked: string): Promise<Stats | undefined> {
-    let hit = this.lstats.get(hostPath);
-    if (hit === undefined) {
-      if (this.lstats.size >= 100_000) this.lstats.clear();
-      hit = settle(() => lstatSync(hostPath)).catch((e: unknown) => this.missingOrThrow(e, asked));
-      this.lstats.set(hostPath, hit);
-      // A refusal (EACCES) is not a fact about the tree: ask again next time.
-      hit.catch(() => this.lstats.delete(hostPath));
-    }
-    return hit;
+    return this.lstats.get(hostPath, () => settle(() => lstatSync(hostPath)).catch((e: unknown) => this.missingOrThrow(e, asked)));
   }
 
-  private readonly links = new Map<string, Promise<string | undefined>>();
-
   private readlinkHost(hostPath: string): Promise<string | undefined> {
-    let hit = this.links.get(hostPath);
-    if (hit === undefined) {
-      if (this.links.size >= 100_000) this.links.clear();
-      hit = settle(() => readlinkSync(hostPath)).catch((e: unknown) => this.missingOrThrow(e, hostPath));
-      this.links.set(hostPath, hit);
-      hit.catch(() => this.links.delete(hostPath));
-    }
-    return hit;
+    return this.links.get(hostPath, () => settle(() => readlinkSync(hostPath)).catch((e: unknown) => this.missingOrThrow(e, hostPath)));
   }
 
   /** Absence in any of its forms is an answer (undefined); a refusal (EACCES, EIO) is an InputError. */

@@ -97,10 +97,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 /**
  * Receives one function name. `cu` is the compilation unit of the code the
- * name stands for (its offset into the cu table), known from Go 1.16 on:
+ * name stands for (its index into the cu table), known from Go 1.16 on:
  * a functab function's own unit, or for a function that exists only
- * inlined, the unit of the function it was inlined into. `inlined` tells
- * the two apart. Before 1.16 both are undefined.
+ * inlined, the unit of the function it was inlined into; undefined for the
+ * few functions outside any unit. `inlined` tells the two kinds of name
+ * apart. Before 1.16, or when a table's units make no sense, both are
+ * undefined.
  */
 export type FunctionNameVisitor = (name: string, cu?: number, inlined?: boolean) => void;
 
@@ -138,7 +140,7 @@ export async function forEachFunctionName(layout: ExecutableLayout, pcln: Pclnta
   });
 }
 
-/** The unit of functions that have none: the C functions an internal link adds to the table. */
+/** The unit the linker gives functions outside every Go compilation unit (some C and assembler functions, go:buildid). */
 const NO_UNIT = 0xffffffff;
 
 /** Name offset → compilation unit of each functab function, as one sorted array of (nameOff << 32 | cu) keys. */

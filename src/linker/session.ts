@@ -1,6 +1,10 @@
 import type { RootFS } from '../fs/rootfs.js';
+import { PromiseMemo } from '../util/memo.js';
 import type { LdSoCache } from './ld-so-cache.js';
 import type { LoadedObject, LoadObject, ProbeObject } from './types.js';
+
+/** Bounds each table: past this many entries a session starts afresh rather than growing without end. */
+const MAX_ENTRIES = 50_000;
 
 type CacheRead = { readonly ok: true; readonly cache: LdSoCache | undefined } | { readonly ok: false; readonly error: unknown };
 
@@ -13,16 +17,16 @@ type CacheRead = { readonly ok: true; readonly cache: LdSoCache | undefined } | 
  * while we read them (see HostRootFS), so nothing here goes stale.
  */
 export class LinkerSession {
-  private readonly ldSoCaches = new Map<string, Promise<CacheRead>>();
-  private readonly systemDirs = new Map<string, Promise<string[] | undefined>>();
-  private readonly objects = new Map<string, Promise<LoadedObject | undefined>>();
-  private readonly probes = new Map<string, ReturnType<ProbeObject>>();
+  private readonly ldSoCaches = new PromiseMemo<CacheRead>(MAX_ENTRIES);
+  private readonly systemDirs = new PromiseMemo<string[] | undefined>(MAX_ENTRIES);
+  private readonly objects = new PromiseMemo<LoadedObject | undefined>(MAX_ENTRIES);
+  private readonly probes = new PromiseMemo<Awaited<ReturnType<ProbeObject>>>(MAX_ENTRIES);
 
   constructor(readonly fs: RootFS) {}
 
   /** The cache at `path`, read once; a read error is remembered and rethrown to every caller. */
   async ldSoCache(path: string, read: () => Promise<LdSoCache | undefined>): Promise<LdSoCache | undefined> {
-    const result = await memo(this.ldSoCaches, path, () =>
+    const result = await this.ldSoCaches.get(path, () =>
       read().then(
         (cache): CacheRead => ({ ok: true, cache }),
         (error: unknown): CacheRead => ({ ok: false, error }),
@@ -33,28 +37,16 @@ export class LinkerSession {
   }
 
   interpreterDirs(interpreter: string, read: () => Promise<string[] | undefined>): Promise<string[] | undefined> {
-    return memo(this.systemDirs, interpreter, read);
+    return this.systemDirs.get(interpreter, read);
   }
 
   /** Wraps a loader so each path is parsed once per session. */
   loader(load: LoadObject): LoadObject {
-    return (fs, path) => (fs === this.fs ? memo(this.objects, path, () => load(fs, path)) : load(fs, path));
+    return (fs, path) => (fs === this.fs ? this.objects.get(path, () => load(fs, path)) : load(fs, path));
   }
 
   prober(probe: ProbeObject): ProbeObject {
-    return (fs, path) => (fs === this.fs ? memo(this.probes, path, () => probe(fs, path)) : probe(fs, path));
+    return (fs, path) => (fs === this.fs ? this.probes.get(path, () => probe(fs, path)) : probe(fs, path));
   }
 }
 
-/** Bounds each table: past this many entries a session starts afresh rather than growing without end. */
-const MAX_ENTRIES = 50_000;
-
-function memo<T>(table: Map<string, Promise<T>>, key: string, compute: () => Promise<T>): Promise<T> {
-  let hit = table.get(key);
-  if (hit === undefined) {
-    if (table.size >= MAX_ENTRIES) table.clear();
-    hit = compute();
-    table.set(key, hit);
-  }
-  return hit;
-}
