@@ -104,3 +104,21 @@ test('C fixtures are not Go', async () => {
     assert.equal((await inspect(binaryOf(name))).go, null, name);
   }
 });
+
+test('why a Go binary is dynamic: the package that calls C and its fix; a static one has no such finding', async () => {
+  const net = await inspect(fixture('go-net-cgo'));
+  assert.ok(net.go?.packages?.includes('net'));
+  assert.equal(net.go?.cgo?.used, true);
+  const culprit = net.findings.find((f) => f.id === 'cgo-package');
+  assert.ok(culprit, 'a cgo-package finding');
+  assert.match(culprit.message, /^net calls C/);
+  assert.match(culprit.fix ?? '', /netgo/);
+
+  const user = await inspect(fixture('go-osuser-cgo'));
+  assert.match(user.findings.find((f) => f.id === 'cgo-package')?.fix ?? '', /osusergo/);
+
+  for (const name of ['go-static', 'go-net-netgo', 'go-osuser-nocgo']) {
+    const report = await inspect(fixture(name));
+    assert.equal(report.findings.filter((f) => f.id === 'cgo-package').length, 0, name);
+  }
+});

@@ -3,10 +3,11 @@ import { resolve as resolvePath } from 'node:path';
 import { openExecutable, type OpenedBinary } from '../binary/open.js';
 import { describeError } from '../errors.js';
 import type { RootFS } from '../fs/rootfs.js';
-import { readGoInfo } from '../golang/index.js';
+import { readGoInfo, withPackagesAndCgo } from '../golang/index.js';
 import { FileSource } from '../io/source.js';
 import { LinkerSession, resolveLibraries } from '../linker/index.js';
 import { linkFindings, linkNeeds, type LinkFacts } from './findings.js';
+import { cgoFindings } from './go-findings.js';
 import { recommendBase } from './recommend.js';
 import { emptyReport, type InspectReport, type LibraryEntry } from './report.js';
 
@@ -47,7 +48,8 @@ export async function inspectFile(path: string, options: InspectOptions): Promis
 
 async function analyse(path: string, opened: OpenedBinary, options: InspectOptions): Promise<InspectReport> {
   const base = emptyReport(path);
-  const go = await readGoInfo(opened.layout);
+  const buildInfo = await readGoInfo(opened.layout);
+  const go = buildInfo ? await withPackagesAndCgo(opened.layout, buildInfo) : null;
   const { identity } = opened;
   let facts: InspectReport = {
     ...base,
@@ -89,7 +91,7 @@ async function analyse(path: string, opened: OpenedBinary, options: InspectOptio
   return {
     ...facts,
     needs: linkNeeds(linkFacts),
-    findings: linkFindings(linkFacts),
+    findings: [...linkFindings(linkFacts), ...cgoFindings(facts)],
     recommendation: recommendBase(facts),
   };
 }

@@ -32,6 +32,8 @@ export interface DockerfileFacts {
   readonly tags: readonly string[];
   /** Directory replace directives that leave the module ("example.com/x => ../x"): the build context must hold them. */
   readonly outsideReplaces: readonly string[];
+  /** The original -buildmode when it was not the default exe ("pie", ...). */
+  readonly originalBuildmode: string | null;
   /** The original -ldflags, when recorded (binaries built without -trimpath). */
   readonly originalLdflags: string | null;
   readonly usesNet: boolean;
@@ -122,6 +124,7 @@ export async function factsFromBinary(path: string): Promise<DockerfileFacts> {
         .filter((d) => d.replace !== undefined && (d.replace.path.startsWith('../') || d.replace.path.startsWith('/')))
         .map((d) => `${d.path} => ${d.replace?.path ?? ''}`),
       originalLdflags: settingValue(go.settings, '-ldflags') ?? null,
+      originalBuildmode: ((mode) => (mode && mode !== 'exe' ? mode : null))(settingValue(go.settings, '-buildmode')),
       usesNet: packages.has('net'),
       usesOsUser: packages.has('os/user'),
       originalCgo: cgo.packages.filter((p) => p === 'net' || p === 'os/user'),
@@ -151,6 +154,7 @@ export async function factsFromSource(dir: string, options: GoSourceOptions = {}
     tags: (options.tags ?? []).filter((t) => TAG.test(t)),
     outsideReplaces: [],
     originalLdflags: null,
+    originalBuildmode: null,
     usesNet: packages.has('net'),
     usesOsUser: packages.has('os/user'),
     originalCgo: [],

@@ -213,6 +213,12 @@ export function generateDockerfile(facts: DockerfileFacts, options: DockerfileOp
     why.push('-linkmode external -extldflags -static: link the C code and musl into one static binary.');
   }
   if (ldflags.length > 0) flags.push(`-ldflags="${ldflags.join(' ')}"`);
+  if (facts.originalBuildmode !== null) {
+    why.push(
+      `The original build used -buildmode=${printable(facts.originalBuildmode, 40)}; this one builds a plain executable` +
+        (facts.originalBuildmode === 'pie' ? ': a Go PIE asks for the C loader (PT_INTERP), which an empty image lacks.' : '.'),
+    );
+  }
   const originalExtra = facts.originalLdflags ? extraLdflags(facts.originalLdflags) : '';
   if (originalExtra !== '') {
     why.push(`The original build also had -ldflags=${printable(originalExtra)}: add what you need of it (version stamps with -X).`);

@@ -92,10 +92,21 @@ test('go-cgo-musl-static: the main package calls C; the culprit is main in the m
   assert.ok(cgo.evidence.includes('main calls C through cgo: add_one'));
 });
 
-test('go-pie-cgo: cgo found in a PIE', async () => {
+test('go-pie-cgo: cgo found in a PIE, and in a stripped copy (no symbol points at the pclntab)', async () => {
   const cgo = await analyse(fixture('go-pie-cgo'));
   assert.equal(cgo.used, true);
   assert.deepEqual(cgo.culprits.map((c) => c.package), ['net']);
+  const dir = await mkdtemp(join(tmpdir(), 'fromscratch-pie-strip-'));
+  try {
+    const stripped = join(dir, 'app');
+    const result = await run('strip', ['-o', stripped, fixture('go-pie-cgo')], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } });
+    assert.equal(result.code, 0, result.stderr);
+    const again = await analyse(stripped);
+    assert.deepEqual(again.culprits, cgo.culprits);
+    assert.equal(again.linkmode, 'internal');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** Packages `go tool nm` shows with cgo stubs (`P._Cfunc_x`, `P._C2func_x`), and whether runtime/cgo's x_cgo_init is there. */

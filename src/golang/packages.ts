@@ -7,9 +7,11 @@ import type { GoModule } from './types.js';
  * Which Go packages a binary has code from, read off its function names.
  * The linker drops every function nothing reaches, so this is the set of
  * packages that left code behind: a subset of `go list -deps` for the same
- * build (a package whose code was all inlined still shows, by the names of
- * the inlined functions). It also notes, on the same pass, which packages
- * call C (their `_Cfunc_` stubs) for the cgo analysis.
+ * build. A package whose code was all inlined still shows, by the names of
+ * the inlined functions, unless the inlining left no trace (a constant
+ * folded away) or went only into the runtime (see PackageCollector). It
+ * also notes, on the same pass, which packages call C (their `_Cfunc_`
+ * stubs) for the cgo analysis.
  */
 export interface GoPackages {
   /** Every package with code in the binary, sorted; the main package is "main". */
@@ -56,7 +58,7 @@ const NOT_PACKAGES = new Set(['go', 'type', '']);
 const C_CLONE_SUFFIX = /^(?:(?:cold|part|isra|constprop|lto_priv|localalias)(?:\.\d+)?)(?:\.(?:cold|part|isra|constprop|lto_priv|localalias)(?:\.\d+)?)*$/;
 /** Characters no import path holds; seeing one means the name was not a Go function's. */
 const NOT_IN_IMPORT_PATH = /[\s*()[\]{}"',;:\\<>|^`]/;
-/** C-side functions of runtime/cgo: present exactly when runtime/cgo is linked (purego brings its own crosscall2, not these). */
+/** C-side cgo functions worth recording; crosscall2 among them proves nothing alone (purego defines one without cgo). */
 const CGO_RUNTIME_C_NAMES = new Set(['x_cgo_init', 'x_cgo_thread_start', 'crosscall1', '_cgo_sys_thread_start', 'crosscall2']);
 /** Stubs cgo writes for its own helpers (C.GoString, C.CString, ...): Go code, not C functions the package chose to call. */
 const CGO_HELPERS = new Set(['GoString', 'GoStringN', 'GoBytes', 'CString', 'CBytes', '_CMalloc']);
@@ -138,7 +140,10 @@ export function packageOfFunction(name: string): string | undefined {
  */
 export function cgoCallOf(name: string): { package: string; cFunction: string } | undefined {
   const split = splitFunctionName(name);
-  if (!split) return undefined;
+  return split && cgoCallOfSplit(split);
+}
+
+function cgoCallOfSplit(split: { package: string; rest: string }): { package: string; cFunction: string } | undefined {
   const stub = /^_C2?func_(.+)$/.exec(split.rest);
   if (stub) return { package: split.package, cFunction: stub[1] as string };
   if (split.rest.startsWith('_cgoexp_')) return { package: split.package, cFunction: '' };
@@ -205,7 +210,7 @@ export class PackageCollector {
     if (!entry) this.names.set(split.package, (entry = { withoutUnit: 0, units: new Map() }));
     if (cu === undefined) entry.withoutUnit++;
     else entry.units.set(cu, (entry.units.get(cu) ?? 0) + 1);
-    const call = cgoCallOf(name);
+    const call = cgoCallOfSplit(split);
     if (call) {
       let set = this.calls.get(call.package);
       if (!set) this.calls.set(call.package, (set = new Set()));

@@ -119,7 +119,8 @@ const SCAN_SECTIONS = ['.data.rel.ro', '.rodata', '.rdata', '__rodata', '__const
  * validated (external-link PIE before Go 1.26 has no section for it).
  */
 export async function findPclntab(layout: ExecutableLayout): Promise<PclntabInfo | undefined> {
-  const section = findSection(layout, '.gopclntab', '__gopclntab');
+  // Internally linked PIE keeps the table in relro under .data.rel.ro.gopclntab.
+  const section = findSection(layout, '.gopclntab', '__gopclntab', '.data.rel.ro.gopclntab');
   if (section && section.fileSize > 0) {
     const found = await validateAt(layout, section.offset, section.fileSize);
     if (found) return found;

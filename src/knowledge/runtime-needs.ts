@@ -222,8 +222,9 @@ export const RUNTIME_NEED_RULES: readonly RuntimeNeedRule[] = [
     paths: [],
     match: 'all',
     env: ['LD_LIBRARY_PATH'],
-    functions: ['plugin.Open'],
-    certainWith: ['plugin.Open'],
+    // plugin.Open is small enough to be inlined: its body, plugin.open, is what a symbol table lists.
+    functions: ['plugin.Open', 'plugin.open'],
+    certainWith: ['plugin.Open', 'plugin.open'],
     certainty: 'certain',
     packages: ['plugin'],
     packageCertainty: 'certain',

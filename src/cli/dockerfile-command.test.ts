@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { DockerfileParser } from 'dockerfile-ast';
+import { FormatError, InputError, UsageError } from '../errors.js';
+import { FIXTURE_SOURCES } from '../testing/fixture-key.js';
+import { fixture } from '../testing/fixtures.js';
+import { registerDockerfileCommand, runDockerfile } from './dockerfile-command.js';
+
+function program(): Command {
+  const p = new Command('fromscratch').exitOverride();
+  registerDockerfileCommand(p);
+  return p;
+}
+
+async function withTempDir<T>(use: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'fromscratch-dockerfile-cli-'));
+  try {
+    return await use(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('dockerfile command: -o writes the Dockerfile atomically, replacing an old one, leaving no temporary file', async () => {
+  await withTempDir(async (dir) => {
+    const out = join(dir, 'Dockerfile');
+    await writeFile(out, 'old content\n');
+    await program().parseAsync(['dockerfile', fixture('go-https-client'), '-o', out], { from: 'user' });
+    const text = await readFile(out, 'utf8');
+    const parsed = DockerfileParser.parse(text);
+    assert.deepEqual(
+      parsed.getFROMs().map((f) => f.getImageName()),
+      ['golang', 'scratch'],
+    );
+    assert.deepEqual(await readdir(dir), ['Dockerfile']);
+  });
+});
+
+test('dockerfile command: a source directory gives the same final stage as its binary', async () => {
+  const fromSource = DockerfileParser.parse(await runDockerfile(join(FIXTURE_SOURCES, 'go', 'loadlocation'), {}));
+  const fromBinary = DockerfileParser.parse(await runDockerfile(fixture('go-loadlocation'), {}));
+  const finalCopies = (d: ReturnType<typeof DockerfileParser.parse>): string[] =>
+    d.getCOPYs().filter((c) => c.getRange().start.line > (d.getFROMs()[1]?.getRange().start.line ?? 0)).map((c) => c.getArgumentsContent() ?? '');
+  assert.deepEqual(finalCopies(fromSource)[0], '/usr/share/zoneinfo /usr/share/zoneinfo');
+  assert.deepEqual(finalCopies(fromBinary)[0], '/usr/share/zoneinfo /usr/share/zoneinfo');
+});
+
+test('dockerfile command: errors are one-line FromscratchErrors naming the input', async () => {
+  await assert.rejects(runDockerfile('/nonexistent/app', {}), (e: unknown) => e instanceof InputError && e.code === 'not-found' && e.message.startsWith('/nonexistent/app: '));
+  const c = fixture('c-static');
+  await assert.rejects(runDockerfile(c, {}), (e: unknown) => e instanceof FormatError && e.code === 'unsupported' && e.message.startsWith(c));
+  const text = join(FIXTURE_SOURCES, 'README.md');
+  await assert.rejects(runDockerfile(text, {}), (e: unknown) => e instanceof FormatError && e.code === 'unsupported');
+  await assert.rejects(runDockerfile(fixture('go-static'), { package: './cmd/x' }), (e: unknown) => e instanceof UsageError);
+  await assert.rejects(runDockerfile(join(FIXTURE_SOURCES, 'go', 'static'), { tags: 'ok,$(rm -rf /)' }), (e: unknown) => e instanceof UsageError);
+  await withTempDir(async (dir) => {
+    const out = join(dir, 'missing', 'Dockerfile');
+    await assert.rejects(runDockerfile(fixture('go-static'), { output: out }), (e: unknown) => e instanceof InputError && e.code === 'not-found');
+    assert.deepEqual(await readdir(dir), []);
+  });
+});
