@@ -3,13 +3,15 @@ import { resolve as resolvePath } from 'node:path';
 import { openExecutable, type OpenedBinary } from '../binary/open.js';
 import { describeError } from '../errors.js';
 import type { RootFS } from '../fs/rootfs.js';
-import { readGoInfo, withPackagesAndCgo } from '../golang/index.js';
+import type { ExecutableLayout } from '../binary/layout.js';
+import { analyseCgo, readGoInfo, type GoInfo } from '../golang/index.js';
+import { goRuntimeNeeds, readGoEvidence } from './needs.js';
 import { FileSource } from '../io/source.js';
 import { LinkerSession, resolveLibraries } from '../linker/index.js';
 import { linkFindings, linkNeeds, type LinkFacts } from './findings.js';
 import { cgoFindings } from './go-findings.js';
 import { recommendBase } from './recommend.js';
-import { emptyReport, type InspectReport, type LibraryEntry } from './report.js';
+import { emptyReport, type InspectReport, type LibraryEntry, type Need } from './report.js';
 
 export interface InspectOptions {
   /** The root the interpreter and libraries are resolved in (`--root`, default the host). */
@@ -48,8 +50,7 @@ export async function inspectFile(path: string, options: InspectOptions): Promis
 
 async function analyse(path: string, opened: OpenedBinary, options: InspectOptions): Promise<InspectReport> {
   const base = emptyReport(path);
-  const buildInfo = await readGoInfo(opened.layout);
-  const go = buildInfo ? await withPackagesAndCgo(opened.layout, buildInfo) : null;
+  const { go, goNeeds } = await analyseGo(opened.layout);
   const { identity } = opened;
   let facts: InspectReport = {
     ...base,
@@ -88,11 +89,29 @@ async function analyse(path: string, opened: OpenedBinary, options: InspectOptio
     }
   }
   const linkFacts: LinkFacts = { ...facts, interpreterFound, rootDescription: options.root.description };
+  const needs = [...linkNeeds(linkFacts), ...goNeeds];
   return {
     ...facts,
-    needs: linkNeeds(linkFacts),
+    needs,
     findings: [...linkFindings(linkFacts), ...cgoFindings(facts)],
-    recommendation: recommendBase(facts),
+    recommendation: recommendBase({ ...facts, needs }),
+  };
+}
+
+/**
+ * Build info, then one pass over the pclntab's function names for the
+ * packages compiled in, who calls C, and what the program will need at run
+ * time (CA bundle, zoneinfo, /etc/passwd, ...).
+ */
+async function analyseGo(layout: ExecutableLayout): Promise<{ go: GoInfo | null; goNeeds: Need[] }> {
+  const info = await readGoInfo(layout);
+  if (info === null) return { go: null, goNeeds: [] };
+  const read = await readGoEvidence(layout, info);
+  if (read === null) return { go: info, goNeeds: [] };
+  const cgo = await analyseCgo(layout, read.packages, info);
+  return {
+    go: { ...info, packages: read.packages.packages, cgo: { used: cgo.used, packages: cgo.packages, culprits: cgo.culprits } },
+    goNeeds: goRuntimeNeeds({ ...read.evidence, cgo: { resolver: cgo.resolver, userLookup: cgo.userLookup } }),
   };
 }
 

@@ -228,8 +228,10 @@ export async function readGoEvidence(
   if (!pcln) return null;
   const packages = new PackageCollector();
   const functions = new NeedFunctionCollector();
-  await forEachFunctionName(layout, pcln, (name) => {
-    packages.add(name);
+  // One pass feeds both: the compilation unit lets the package list drop the
+  // runtime's functions that carry other packages' names.
+  await forEachFunctionName(layout, pcln, (name, cu) => {
+    packages.add(name, cu);
     functions.add(name);
   });
   const packageList = packages.result(go ? { main: go.main, deps: go.deps } : null);

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { describeError, FromscratchError } from '../errors.js';
+import { registerDockerfileCommand } from './dockerfile-command.js';
 import { runInspect } from './inspect-command.js';
 
 /**
@@ -26,6 +27,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (paths: string[], opts: { json?: boolean; root?: string; failOn?: string; jobs?: string }) => {
       setExitCode(await runInspect(paths, opts));
     });
+  registerDockerfileCommand(program);
   return program;
 }
 

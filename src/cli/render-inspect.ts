@@ -36,8 +36,22 @@ export function renderInspectText(report: InspectReport, style: Style): string {
     const go = report.go;
     lines.push(`  ${style.dim('go'.padEnd(12))}${go.version} ${style.dim(`(from ${go.versionSource})`)}`);
     if (go.versionSource === 'buildinfo') {
-      const body = formatGoVersionM(report.path, go).split('\n').slice(1).filter((l) => l !== '');
-      for (const l of body) lines.push(`    ${l.replace(/^\t/, '')}`);
+      const body = formatGoVersionM(report.path, go).split('\n').slice(1).filter((l) => l.trim() !== '');
+      for (const l of body) lines.push(`    ${l.replace(/^\t/, '').replace(/\t/g, '  ').trimEnd()}`);
+    }
+    if (go.packages !== null) {
+      const thirdParty = go.packages.filter((p) => p.split('/')[0]?.includes('.'));
+      lines.push(`    packages  ${go.packages.length} compiled in, ${thirdParty.length} outside the standard library${thirdParty.length > 0 ? `: ${thirdParty.slice(0, 5).join(', ')}${thirdParty.length > 5 ? ', ...' : ''}` : ''}`);
+    }
+    if (go.cgo?.used) lines.push(`    cgo       C is called by ${go.cgo.packages.join(', ')}`);
+  }
+
+  if (report.needs.length > 0) {
+    lines.push(`  ${style.dim('needs')}`);
+    for (const need of report.needs) {
+      const shown = need.evidence.slice(0, 3).join(', ') + (need.evidence.length > 3 ? `, +${need.evidence.length - 3} more` : '');
+      lines.push(`    ${need.id.padEnd(16)}${need.paths.slice(0, 2).join(', ')}${need.paths.length > 2 ? ', ...' : ''}`);
+      if (shown !== '') lines.push(`    ${''.padEnd(16)}${style.dim(`because: ${shown}`)}`);
     }
   }
 
@@ -70,7 +84,8 @@ function verdictLine(report: InspectReport, style: Style): string {
     verdict = style.red(`will not run as is: ${errors[0]?.id}${errors.length > 1 ? ` (+${errors.length - 1} more)` : ''}`);
   } else if (report.recommendation?.base === 'scratch') {
     const n = report.recommendation.files.length;
-    verdict = style.yellow(`runs FROM scratch only with ${n} file${n === 1 ? '' : 's'} from the host added (interpreter and libraries)`);
+    const what = report.needs.filter((x) => x.paths.length > 0).map((x) => x.id);
+    verdict = style.yellow(`runs FROM scratch with ${n} file${n === 1 ? '' : 's'} added (${what.join(', ')})`);
   } else {
     verdict = style.yellow(report.recommendation?.reason ?? 'see findings');
   }

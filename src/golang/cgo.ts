@@ -97,18 +97,23 @@ export async function analyseCgo(layout: ExecutableLayout, packages: GoPackages,
   const cSideInTable = packages.cgoRuntimeNames.filter((n) => RUNTIME_CGO_C.includes(n) || n.startsWith('_cgo_<'));
   if (cSideInTable.length > 0) evidence.push(`runtime/cgo's C code is in the function table (${cSideInTable.join(', ')}): linked internally`);
   let cSideSymbol = false;
-  if (await layout.findSymbol('x_cgo_init')) {
+  // Symbol lookups scan the whole symbol table, megabytes in a big binary:
+  // only ask when the function table shows runtime/cgo, without which the
+  // Go toolchain links no x_cgo_init.
+  const runtimeCgoPackage = packages.packages.includes('runtime/cgo');
+  if (runtimeCgoPackage && cSideInTable.length === 0 && (await layout.findSymbol('x_cgo_init'))) {
     cSideSymbol = true;
     evidence.push('symbol x_cgo_init: runtime/cgo\'s C code is linked in');
   }
-  const runtimeCgo = packages.packages.includes('runtime/cgo') || cSideInTable.length > 0 || cSideSymbol;
-  if (packages.packages.includes('runtime/cgo') && cSideInTable.length === 0) evidence.push('package runtime/cgo is compiled in');
+  const runtimeCgo = runtimeCgoPackage || cSideInTable.length > 0 || cSideSymbol;
+  if (runtimeCgoPackage && cSideInTable.length === 0) evidence.push('package runtime/cgo is compiled in');
 
   const purego = hasPackage(packages, PUREGO);
   if (purego) {
     evidence.push(`${PUREGO} is compiled in: it loads C libraries (libc, .so files) at run time even with CGO_ENABLED=0`);
   }
-  const crosscall2 = packages.cgoRuntimeNames.includes('crosscall2') || (await layout.findSymbol('crosscall2')) !== undefined;
+  const crosscall2 =
+    packages.cgoRuntimeNames.includes('crosscall2') || (purego && !runtimeCgoPackage && (await layout.findSymbol('crosscall2')) !== undefined);
   if (crosscall2 && !runtimeCgo) evidence.push('crosscall2 without runtime/cgo: a cgo shim such as purego\'s, not cgo itself');
 
   const cgoEnabled = settingValue(settings, 'CGO_ENABLED');

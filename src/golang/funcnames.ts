@@ -143,24 +143,12 @@ export async function forEachFunctionName(layout: ExecutableLayout, pcln: Pclnta
 /** The unit the linker gives functions outside every Go compilation unit (some C and assembler functions, go:buildid). */
 const NO_UNIT = 0xffffffff;
 
-/** Name offset → compilation unit of each functab function, as one sorted array of (nameOff << 32 | cu) keys. */
-class UnitsByNameOffset {
-  constructor(private readonly keys: BigUint64Array) {
-    keys.sort();
-  }
-  get(nameOff: number): number | undefined {
-    const target = BigInt(nameOff) << 32n;
-    let lo = 0;
-    let hi = this.keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.keys[mid] as bigint) < target) lo = mid + 1;
-      else hi = mid;
-    }
-    const key = this.keys[lo];
-    return key !== undefined && key >> 32n === BigInt(nameOff) ? Number(key & 0xffffffffn) : undefined;
-  }
-}
+/**
+ * Name offset → compilation unit of each functab function. A plain Map of
+ * numbers: the first version kept BigInt keys in a sorted BigUint64Array,
+ * and BigInt arithmetic cold in V8 cost more than the rest of inspect.
+ */
+type UnitsByNameOffset = Map<number, number>;
 
 /**
  * Walks the functab of a 1.16+ table for each function's name offset and
@@ -170,14 +158,14 @@ class UnitsByNameOffset {
  */
 async function functionUnits(layout: ExecutableLayout, pcln: PclntabInfo, h: PclntabHeader): Promise<UnitsByNameOffset | undefined> {
   const unitCount = ((h.filetabOffset ?? 0) - (h.cuOffset ?? 0)) / 4;
-  const keys = new BigUint64Array(h.nfunc);
-  let i = 0;
+  const units: UnitsByNameOffset = new Map();
   let plausible = true;
   await forEachFunctabEntry(layout, pcln, h, (nameOff, cu) => {
     if (cu === undefined || (cu >= unitCount && cu !== NO_UNIT)) plausible = false;
-    keys[i++] = (BigInt(nameOff) << 32n) | BigInt(cu ?? 0);
+    // Several entries can share a name offset; the first one's unit is kept, as the sorted search did.
+    if (!units.has(nameOff)) units.set(nameOff, cu ?? 0);
   });
-  return plausible ? new UnitsByNameOffset(keys) : undefined;
+  return plausible ? units : undefined;
 }
 
 /**
@@ -247,10 +235,11 @@ async function forEachFunctabEntry(
   const entrySize = h.magic === 0xfffffff0 || h.magic === 0xfffffff1 ? 4 : h.ptrSize;
   const hasUnits = h.cuOffset !== undefined;
   for (let i = 0; i < h.nfunc; i++) {
-    const funcoff = await functab.word((2 * i + 1) * field, field);
+    const at = (2 * i + 1) * field;
+    const funcoff = (field === 4 ? functab.peekU32(at) : undefined) ?? (await functab.word(at, field));
     const func = h.funcdataOffset + funcoff;
-    const nameOff = await records.i32(func + entrySize);
-    const cu = hasUnits ? await records.u32(func + entrySize + 28) : undefined;
+    const nameOff = records.peekI32(func + entrySize) ?? (await records.i32(func + entrySize));
+    const cu = hasUnits ? (records.peekU32(func + entrySize + 28) ?? (await records.u32(func + entrySize + 28))) : undefined;
     if (nameOff < 0) throw new FormatError('malformed', `${where} function ${i} has a negative name offset ${nameOff}`);
     visit(nameOff, cu, i);
   }
@@ -305,37 +294,56 @@ class WindowReader {
     private readonly where: string,
   ) {}
 
+  private view: DataView = new DataView(new ArrayBuffer(0));
+
   /** At least `length` bytes at table offset `at` (more when the window has them). */
   private async bytesAt(at: number, length: number): Promise<{ bytes: Uint8Array; index: number }> {
     if (!Number.isSafeInteger(at) || at < 0 || at + length > this.size) {
       throw new FormatError('malformed', `${this.where} offset ${at} is outside the ${this.size}-byte table`);
     }
-    if (at < this.windowStart || at + length > this.windowStart + this.window.length) {
+    if (!this.holds(at, length)) {
       const windowLength = Math.min(Math.max(CHUNK, length), this.size - at);
       this.window = await this.source.read(this.base + at, windowLength);
       this.windowStart = at;
+      this.view = new DataView(this.window.buffer, this.window.byteOffset, this.window.length);
     }
     return { bytes: this.window, index: at - this.windowStart };
   }
 
+  private holds(at: number, length: number): boolean {
+    return at >= this.windowStart && at + length <= this.windowStart + this.window.length;
+  }
+
+  /**
+   * The synchronous path: the value when the window already holds it, else
+   * undefined (then call the async reader). Walking tens of thousands of
+   * functab entries one await per field cost more than the walk itself.
+   */
+  peekU32(at: number): number | undefined {
+    return this.holds(at, 4) ? this.view.getUint32(at - this.windowStart, this.littleEndian) : undefined;
+  }
+  peekI32(at: number): number | undefined {
+    return this.holds(at, 4) ? this.view.getInt32(at - this.windowStart, this.littleEndian) : undefined;
+  }
+
   async word(at: number, size: 4 | 8): Promise<number> {
-    const { bytes, index } = await this.bytesAt(at, size);
-    const view = new DataView(bytes.buffer, bytes.byteOffset + index, size);
-    if (size === 4) return view.getUint32(0, this.littleEndian);
-    const value = view.getBigUint64(0, this.littleEndian);
+    await this.bytesAt(at, size);
+    const index = at - this.windowStart;
+    if (size === 4) return this.view.getUint32(index, this.littleEndian);
+    const value = this.view.getBigUint64(index, this.littleEndian);
     // Only an offset can come out of here, and no file is 2^32 bytes past its table: larger is corrupt.
     if (value > 0xffffffffn) throw new FormatError('malformed', `${this.where} holds offset ${value}, beyond any table`);
     return Number(value);
   }
 
   async u32(at: number): Promise<number> {
-    const { bytes, index } = await this.bytesAt(at, 4);
-    return new DataView(bytes.buffer, bytes.byteOffset + index, 4).getUint32(0, this.littleEndian);
+    await this.bytesAt(at, 4);
+    return this.view.getUint32(at - this.windowStart, this.littleEndian);
   }
 
   async i32(at: number): Promise<number> {
-    const { bytes, index } = await this.bytesAt(at, 4);
-    return new DataView(bytes.buffer, bytes.byteOffset + index, 4).getInt32(0, this.littleEndian);
+    await this.bytesAt(at, 4);
+    return this.view.getInt32(at - this.windowStart, this.littleEndian);
   }
 
   /** The NUL-terminated string at `at`, whose NUL must come within `max` bytes. */
