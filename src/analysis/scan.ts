@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isGoSourceDir } from './inspect-source.js';
 
 /**
  * Expands the command line's inputs into the list of files to inspect. A
@@ -12,6 +13,8 @@ export interface ScanTarget {
   readonly path: string;
   /** True when the path came from walking a directory: non-binaries are then skipped quietly. */
   readonly discovered: boolean;
+  /** A Go package directory named on the command line: analysed as source, not walked. */
+  readonly goSource?: boolean;
 }
 
 const MAX_DEPTH = 64;
@@ -26,7 +29,8 @@ export async function expandInputs(inputs: readonly string[]): Promise<ScanTarge
       out.push({ path: input, discovered: false }); // the inspector reports the error for this path
       continue;
     }
-    if (info.isDirectory()) await walk(input, 0, out);
+    if (info.isDirectory() && (await isGoSourceDir(input))) out.push({ path: input, discovered: false, goSource: true });
+    else if (info.isDirectory()) await walk(input, 0, out);
     else out.push({ path: input, discovered: false });
   }
   return out;

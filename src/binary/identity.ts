@@ -2,7 +2,8 @@
  * What every format parser reports about a file's identity, in Go's names
  * (GOOS/GOARCH), so the report reads the same for ELF, Mach-O and PE.
  */
-export type BinaryFormat = 'elf' | 'macho' | 'pe' | 'unknown';
+/** "go-source" is a Go package directory, analysed before it is built. */
+export type BinaryFormat = 'elf' | 'macho' | 'pe' | 'go-source' | 'unknown';
 
 export type BinaryType = 'executable' | 'pie-executable' | 'shared-object' | 'relocatable' | 'core';
 

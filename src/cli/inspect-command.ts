@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { inspectFile } from '../analysis/inspect.js';
+import { inspectGoSource } from '../analysis/inspect-source.js';
 import { atLeast, type InspectReport, type Severity } from '../analysis/report.js';
 import { expandInputs, mapOrdered } from '../analysis/scan.js';
 import { UsageError } from '../errors.js';
@@ -52,7 +53,7 @@ export async function runInspect(inputs: readonly string[], options: InspectComm
   await mapOrdered(
     targets,
     jobs,
-    (t) => inspectFile(t.path, { root, rootDir, session, skipNonBinaries: t.discovered }),
+    (t) => (t.goSource ? inspectGoSource(t.path) : inspectFile(t.path, { root, rootDir, session, skipNonBinaries: t.discovered })),
     (report) => {
       if (report === undefined) return;
       reports.push(report);

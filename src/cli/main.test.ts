@@ -143,3 +143,16 @@ test('an explicitly named non-binary is format unknown, not an error', async () 
   const reports = jsonLines(r.stdout);
   assert.deepEqual(reports.map((x) => [x.format, x.error]), [['unknown', null], ['unknown', null]]);
 });
+
+test('a Go source directory is analysed before building, not scanned for binaries', async () => {
+  const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const r = await run(['inspect', '--json', join(repo, 'fixtures/go/httpsclient'), join(repo, 'fixtures/go/cgomusl')]);
+  assert.equal(r.code, 0, r.stderr);
+  const [https, cgo] = jsonLines(r.stdout);
+  assert.equal(https?.format, 'go-source');
+  assert.equal(https?.go?.path, 'example.com/httpsclient');
+  assert.ok(https?.needs.some((n) => n.id === 'ca-certificates'));
+  assert.ok(https?.recommendation?.files.includes('/etc/ssl/certs/ca-certificates.crt'));
+  assert.deepEqual(cgo?.go?.cgo?.culprits.map((c) => c.package), ['example.com/cgomusl']);
+  assert.ok(cgo?.findings.some((f) => f.id === 'cgo-package' && /musl/.test(f.fix ?? '')));
+});

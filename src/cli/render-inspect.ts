@@ -10,6 +10,10 @@ import type { Style } from './style.js';
 export function renderInspectText(report: InspectReport, style: Style): string {
   const lines: string[] = [verdictLine(report, style)];
   if (report.error !== null || report.format === 'unknown') return lines.join('\n') + '\n';
+  if (report.format === 'go-source') {
+    renderSourceDetails(report, lines, style);
+    return lines.join('\n') + '\n';
+  }
 
   const field = (name: string, value: string): void => {
     lines.push(`  ${style.dim(name.padEnd(12))}${value}`);
@@ -46,6 +50,25 @@ export function renderInspectText(report: InspectReport, style: Style): string {
     if (go.cgo?.used) lines.push(`    cgo       C is called by ${go.cgo.packages.join(', ')}`);
   }
 
+  renderNeedsFindingsBase(report, lines, style);
+  return lines.join('\n') + '\n';
+}
+
+/** A Go source directory: what go list says the program will be. */
+function renderSourceDetails(report: InspectReport, lines: string[], style: Style): void {
+  const go = report.go;
+  if (go !== null) {
+    const packages = go.packages ?? [];
+    const thirdParty = packages.filter((p) => p.split('/')[0]?.includes('.'));
+    lines.push(`  ${style.dim('packages'.padEnd(12))}${packages.length}, ${thirdParty.length} outside the standard library`);
+    if (go.cgo !== null && go.cgo.packages.length > 0) {
+      lines.push(`  ${style.dim('cgo files'.padEnd(12))}${go.cgo.packages.join(', ')}`);
+    }
+  }
+  renderNeedsFindingsBase(report, lines, style);
+}
+
+function renderNeedsFindingsBase(report: InspectReport, lines: string[], style: Style): void {
   if (report.needs.length > 0) {
     lines.push(`  ${style.dim('needs')}`);
     for (const need of report.needs) {
@@ -66,13 +89,20 @@ export function renderInspectText(report: InspectReport, style: Style): string {
     lines.push(`    ${rec.reason}`);
     for (const f of rec.files) lines.push(`    + ${f}`);
   }
-  return lines.join('\n') + '\n';
 }
 
 function verdictLine(report: InspectReport, style: Style): string {
   const name = style.bold(report.path);
   if (report.error !== null) return `${name}: ${style.red('error')}: ${report.error.message}`;
   if (report.format === 'unknown') return `${name}: not an executable (no ELF, Mach-O or PE header)`;
+  if (report.format === 'go-source') {
+    const culprits = report.go?.cgo?.culprits ?? [];
+    const verdict =
+      culprits.length === 0
+        ? style.green('builds static with CGO_ENABLED=0 and runs FROM scratch')
+        : style.yellow(`needs cgo for ${culprits.map((c) => c.package).join(', ')}`);
+    return `${name}: Go source, main package ${report.go?.path ?? '?'} (${report.go?.version || 'no go line'}) — ${verdict}`;
+  }
   const parts: string[] = [`${report.os}/${report.arch} ${report.format.toUpperCase()} ${report.type}`];
   if (report.linkage !== null) parts.push(`${report.linkage === 'static-pie' ? 'static-pie' : report.linkage === 'static' ? 'statically' : 'dynamically'} linked`);
   if (report.go !== null) parts.push(`Go ${report.go.version}`);

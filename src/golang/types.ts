@@ -15,9 +15,10 @@ export interface GoModule {
  * - "buildinfo": the .go.buildinfo header (what `go version` reads);
  * - "symbol": the runtime.buildVersion symbol's string;
  * - "rodata": a "go1.N..." string found next to the runtime's own strings;
- * - "pclntab": only the pclntab magic, which gives a range such as "go1.20+".
+ * - "pclntab": only the pclntab magic, which gives a range such as "go1.20+";
+ * - "go.mod": a source directory's `go` line (the minimum version, before any build).
  */
-export type GoVersionSource = 'buildinfo' | 'symbol' | 'rodata' | 'pclntab';
+export type GoVersionSource = 'buildinfo' | 'symbol' | 'rodata' | 'pclntab' | 'go.mod';
 
 export interface GoCgo {
   /** True when C code is really called (a _Cfunc_/_C2func_ or C-side cgo symbol exists). */
