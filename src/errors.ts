@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'truncated' // a structure runs past the end of its file
   | 'malformed' // a structure is inconsistent (bad magic, impossible sizes, loops)
   | 'unsupported' // well-formed, but a variant we do not read
-  | 'limit'; // a count or size beyond the sane bounds we allow
+  | 'limit' // a count or size beyond the sane bounds we allow
+  | 'registry'; // a container registry refused or failed a request (see RegistryError.registryCode)
 
 export class FromscratchError extends Error {
   readonly code: ErrorCode;
@@ -36,6 +37,23 @@ export class InputError extends FromscratchError {}
 export class FormatError extends InputError {
   constructor(code: 'truncated' | 'malformed' | 'unsupported' | 'limit', message: string) {
     super(code, message);
+  }
+}
+
+/**
+ * A registry answered with an error, or could not be reached after retries.
+ * `registryCode` is the OCI Distribution error code (MANIFEST_UNKNOWN,
+ * NAME_UNKNOWN, BLOB_UNKNOWN, UNAUTHORIZED, DENIED, TOOMANYREQUESTS...) or one
+ * of ours (UNREACHABLE, DIGEST_MISMATCH, PROTOCOL), stable for scripts to match.
+ */
+export class RegistryError extends FromscratchError {
+  readonly registryCode: string;
+  /** The HTTP status of the failing answer, when there was one. */
+  readonly status: number | undefined;
+  constructor(registryCode: string, message: string, options?: { status?: number; cause?: unknown }) {
+    super('registry', message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.registryCode = registryCode;
+    this.status = options?.status;
   }
 }
 

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -122,7 +121,9 @@ export function splitJsonStream(text: string, where: string): unknown[] {
   return values;
 }
 
-function runGoList(goBinary: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number, maxOutput: number, where: string): Promise<string> {
+async function runGoList(goBinary: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number, maxOutput: number, where: string): Promise<string> {
+  // Loaded on first use: child_process (and net with it) cost more start-up than inspecting a binary.
+  const { execFile } = await import('node:child_process');
   return new Promise((resolvePromise, reject) => {
     execFile(goBinary, [...args], { cwd, env, timeout: timeoutMs, maxBuffer: maxOutput, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (!error) return resolvePromise(stdout);

@@ -3,18 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { DockerfileParser } from 'dockerfile-ast';
 import { FormatError, InputError, UsageError } from '../errors.js';
 import { FIXTURE_SOURCES } from '../testing/fixture-key.js';
 import { fixture } from '../testing/fixtures.js';
-import { registerDockerfileCommand, runDockerfile } from './dockerfile-command.js';
+import { runDockerfile } from './dockerfile-command.js';
+import { main } from './main.js';
 
-function program(): Command {
-  const p = new Command('fromscratch').exitOverride();
-  registerDockerfileCommand(p);
-  return p;
-}
 
 async function withTempDir<T>(use: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'fromscratch-dockerfile-cli-'));
@@ -29,7 +24,7 @@ test('dockerfile command: -o writes the Dockerfile atomically, replacing an old 
   await withTempDir(async (dir) => {
     const out = join(dir, 'Dockerfile');
     await writeFile(out, 'old content\n');
-    await program().parseAsync(['dockerfile', fixture('go-https-client'), '-o', out], { from: 'user' });
+    assert.equal(await main(['dockerfile', fixture('go-https-client'), '-o', out]), 0);
     const text = await readFile(out, 'utf8');
     const parsed = DockerfileParser.parse(text);
     assert.deepEqual(

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import type { Command } from 'commander';
+import { stat } from 'node:fs/promises';
+import type { CommandSpec } from './command.js';
 import { factsFromBinary, factsFromSource, generateDockerfile, type DockerfileFacts } from '../dockerfile/index.js';
 import { InputError, UsageError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
 
 export interface DockerfileCommandOptions {
   readonly output?: string;
@@ -18,21 +17,24 @@ export interface DockerfileCommandOptions {
  * function names), a directory is listed with the Go toolchain; either way
  * the same generator writes the Dockerfile, to stdout or atomically to -o.
  */
-export function registerDockerfileCommand(program: Command): Command {
-  return program
-    .command('dockerfile')
-    .description('a multi-stage Dockerfile for the smallest image that runs a Go program (from its binary or its source)')
-    .argument('<input>', 'a Go binary, or a directory of Go source (its main package)')
-    .option('-o, --output <file>', 'write the Dockerfile to this file (atomically) instead of stdout')
-    .option('--package <pattern>', 'source only: the main package when the directory holds several (./cmd/app)')
-    .option('--tags <tags>', 'source only: build tags, comma separated')
-    .option('--embed-tzdata', 'compile the zone database in (-tags timetzdata) instead of copying /usr/share/zoneinfo')
-    .option('--keep-symbols', 'keep the symbol table and DWARF (no -ldflags="-s -w")')
-    .action(async (input: string, opts: DockerfileCommandOptions) => {
-      const text = await runDockerfile(input, opts);
-      if (opts.output === undefined) process.stdout.write(text);
-    });
-}
+export const dockerfileCommand: CommandSpec = {
+  name: 'dockerfile',
+  summary: 'a multi-stage Dockerfile for the smallest image that runs a Go program (from its binary or its source)',
+  args: [{ name: 'input', description: 'a Go binary, or a directory of Go source (its main package)' }],
+  options: [
+    { name: 'output', short: 'o', value: 'file', description: 'write the Dockerfile to this file (atomically) instead of stdout' },
+    { name: 'package', value: 'pattern', description: 'source only: the main package when the directory holds several (./cmd/app)' },
+    { name: 'tags', value: 'tags', description: 'source only: build tags, comma separated' },
+    { name: 'embed-tzdata', description: 'compile the zone database in (-tags timetzdata) instead of copying /usr/share/zoneinfo' },
+    { name: 'keep-symbols', description: 'keep the symbol table and DWARF (no -ldflags="-s -w")' },
+  ],
+  async run([input], options) {
+    const opts = options as DockerfileCommandOptions;
+    const text = await runDockerfile(input as string, opts);
+    if (opts.output === undefined) process.stdout.write(text);
+    return 0;
+  },
+};
 
 /** Reads the input, generates the Dockerfile, writes it to `output` when given; returns the text. */
 export async function runDockerfile(input: string, opts: DockerfileCommandOptions): Promise<string> {
@@ -50,20 +52,6 @@ export async function runDockerfile(input: string, opts: DockerfileCommandOption
     facts = await factsFromBinary(input);
   }
   const text = generateDockerfile(facts, { embedTzdata: opts.embedTzdata === true, keepSymbols: opts.keepSymbols === true });
-  if (opts.output !== undefined) await writeAtomically(opts.output, text);
+  if (opts.output !== undefined) await writeFileAtomic(opts.output, text);
   return text;
-}
-
-/** Writes through a temporary file in the same directory and renames it, so readers never see half a file. */
-export async function writeAtomically(path: string, text: string): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(temporary, text, { flag: 'wx', mode: 0o644 });
-    await rename(temporary, path);
-  } catch (e) {
-    await unlink(temporary).catch(() => undefined);
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') throw new InputError('not-found', `${path}: its directory does not exist`);
-    throw new InputError('io', `${path}: ${err.message}`);
-  }
 }

@@ -95,6 +95,11 @@ function checkFunctab(where: string, nfunc: number, start: number, field: number
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if ((bytes[i] as number) >= 0x80) return false;
+  return true;
+}
+
 /**
  * Receives one function name. `cu` is the compilation unit of the code the
  * name stands for (its index into the cu table), known from Go 1.16 on:
@@ -185,10 +190,20 @@ async function forEachNameInRegion(
   let carryAt = 0;
   for (let pos = start; pos < end; pos += CHUNK) {
     const chunk = await source.read(pos, Math.min(CHUNK, end - pos));
+    // Names are nearly always ASCII: then one latin1 decode of the chunk gives
+    // a string whose indexes are byte offsets, and each name is a slice of it
+    // (a TextDecoder call per name cost more than everything else here).
+    const ascii = isAscii(chunk) ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).toString('latin1') : undefined;
     let from = 0;
     for (let nul = chunk.indexOf(0, from); nul >= 0; nul = chunk.indexOf(0, from)) {
-      const piece = chunk.subarray(from, nul);
       const at = carry.length > 0 ? carryAt : pos + from - start;
+      if (carry.length === 0 && ascii !== undefined) {
+        if (nul - from > MAX_FUNCTION_NAME) throw new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);
+        if (nul > from) visit(ascii.slice(from, nul), at);
+        from = nul + 1;
+        continue;
+      }
+      const piece = chunk.subarray(from, nul);
       const name = carry.length > 0 ? joined(carry, piece) : piece;
       carry = new Uint8Array(0);
       if (name.length > MAX_FUNCTION_NAME) throw new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);

@@ -105,7 +105,9 @@ export function unescapePackagePath(path: string): string | undefined {
  * generated functions, C functions linked in with the Go code).
  */
 export function splitFunctionName(name: string): { package: string; rest: string } | undefined {
-  if (GENERATED_PREFIXES.some((p) => name.startsWith(p))) return undefined;
+  // Every generated prefix starts with 't' or 'g': one compare spares most names the list.
+  const first = name.charCodeAt(0);
+  if ((first === 0x74 || first === 0x67) && GENERATED_PREFIXES.some((p) => name.startsWith(p))) return undefined;
   const plain = stripTypeArguments(name);
   if (plain === undefined) return undefined;
   // The package path ends at the first '.' after its last '/': dots in the last element are escaped.
@@ -114,12 +116,31 @@ export function splitFunctionName(name: string): { package: string; rest: string
   if (dot <= 0) return undefined;
   const escaped = plain.slice(0, dot);
   const rest = plain.slice(dot + 1);
-  if (rest.length === 0 || NOT_IN_IMPORT_PATH.test(escaped)) return undefined;
-  const path = unescapePackagePath(escaped);
-  if (path === undefined || NOT_PACKAGES.has(path) || !isPlausibleImportPath(path)) return undefined;
+  if (rest.length === 0) return undefined;
+  const path = packagePathOf(escaped);
+  if (path === undefined) return undefined;
   // One-element names that are C's: GCC's clones (foo.cold), toolchain helpers (__x86.get_pc_thunk.ax).
   if (!path.includes('/') && (C_CLONE_SUFFIX.test(rest) || path.startsWith('_'))) return undefined;
   return { package: path, rest };
+}
+
+/**
+ * The checks that depend only on a name's package part, remembered: a
+ * binary's tens of thousands of names share a few hundred packages, and
+ * the regular expressions per name were most of the cost of listing them.
+ */
+const packagePaths = new Map<string, string | null>();
+const MAX_REMEMBERED_PACKAGES = 20_000;
+
+function packagePathOf(escaped: string): string | undefined {
+  let path = packagePaths.get(escaped);
+  if (path === undefined) {
+    const unescaped = NOT_IN_IMPORT_PATH.test(escaped) ? undefined : unescapePackagePath(escaped);
+    path = unescaped === undefined || NOT_PACKAGES.has(unescaped) || !isPlausibleImportPath(unescaped) ? null : unescaped;
+    if (packagePaths.size >= MAX_REMEMBERED_PACKAGES) packagePaths.clear();
+    packagePaths.set(escaped, path);
+  }
+  return path ?? undefined;
 }
 
 /** Elements are non-empty, neither start nor end with '.', and hold no ".." (which only generated names have). */
@@ -144,6 +165,7 @@ export function cgoCallOf(name: string): { package: string; cFunction: string } 
 }
 
 function cgoCallOfSplit(split: { package: string; rest: string }): { package: string; cFunction: string } | undefined {
+  if (!split.rest.startsWith('_C')) return split.rest.startsWith('_cgoexp_') ? { package: split.package, cFunction: '' } : undefined;
   const stub = /^_C2?func_(.+)$/.exec(split.rest);
   if (stub) return { package: split.package, cFunction: stub[1] as string };
   if (split.rest.startsWith('_cgoexp_')) return { package: split.package, cFunction: '' };
@@ -199,7 +221,7 @@ export class PackageCollector {
 
   add(name: string, cu?: number): void {
     this.count++;
-    if (CGO_RUNTIME_C_NAMES.has(name) || CGO_C_WRAPPER.test(name)) {
+    if (CGO_RUNTIME_C_NAMES.has(name) || (name.startsWith('_cgo_') && CGO_C_WRAPPER.test(name))) {
       // Keep the set small: one wrapper stands for them all.
       this.cgoRuntime.add(CGO_C_WRAPPER.test(name) ? '_cgo_<hash>_Cfunc_*' : name);
       return;

@@ -1,2 +1,3 @@
 export * from './source.js';
 export * from './bytes.js';
+export * from './atomic.js';
