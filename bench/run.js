@@ -84,15 +84,22 @@ row('inspect (text) same binary', inspectText, nodeFloor, 'node -e 0');
 const fileGo = wall(['sh', '-c', `file ${big50} >/dev/null && ${GO} version -m ${big50} >/dev/null`]);
 row('inspect same binary', inspect50, fileGo, 'file + go version -m');
 
+// 1b. How much of the file inspect reads (by offset, never whole).
+const readStats = spawnSync(process.execPath, [join(repo, 'bench', 'bytes-read.js'), big50], { encoding: 'utf8' });
+if (readStats.status !== 0) throw new Error(readStats.stderr);
+console.log(readStats.stdout.trim());
+
 // 2. Peak memory must not grow with the file's size.
 const rss10 = peakKiB([process.execPath, cli, 'inspect', '--json', big10]);
 const rss50 = peakKiB([process.execPath, cli, 'inspect', '--json', big50]);
 const rssNode = peakKiB([process.execPath, '-e', '0']);
 console.log(`peak RSS: node -e 0 ${rssNode} KiB; inspect 10 MB ${rss10} KiB; inspect 50 MB ${rss50} KiB; growth 50/10 MB ${ratio(rss50, rss10)}`);
 
-// 3. A directory of a few hundred binaries, one process each side.
-const dir = '/usr/bin';
-const count = readdirSync(dir).length;
-const ours = wall([process.execPath, cli, 'inspect', '--json', '--fail-on', 'none', dir]);
-const theirs = wall(['sh', '-c', `file ${dir}/* >/dev/null; ${GO} version -m ${dir} >/dev/null`]);
-row(`inspect ${dir} (${count} entries)`, ours, theirs, 'file + go version -m');
+// 3. Directories of binaries, one process each side: a distribution's
+// /usr/bin (mostly C, a few big Go programs) and a Go toolchain's own tools.
+for (const dir of ['/usr/bin', dirname(dirname(GO)) + '/pkg/tool/linux_amd64']) {
+  const count = readdirSync(dir).length;
+  const ours = wall([process.execPath, cli, 'inspect', '--json', '--fail-on', 'none', dir]);
+  const theirs = wall(['sh', '-c', `file ${dir}/* >/dev/null; ${GO} version -m ${dir} >/dev/null`]);
+  row(`inspect ${dir.replace(/^\/usr\/lib\//, '')} (${count} entries)`, ours, theirs, 'file + go version -m');
+}
