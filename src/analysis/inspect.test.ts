@@ -122,3 +122,20 @@ test('why a Go binary is dynamic: the package that calls C and its fix; a static
     assert.equal(report.findings.filter((f) => f.id === 'cgo-package').length, 0, name);
   }
 });
+
+test('glibc NSS: a cgo resolver or user lookup needs nsswitch.conf and the NSS modules beside libc; static and plain ones do not', async () => {
+  const net = await inspect(fixture('go-net-cgo'));
+  const nss = net.needs.find((n) => n.id === 'nsswitch');
+  assert.ok(nss, 'go-net-cgo needs nsswitch');
+  assert.ok(nss.evidence.some((e) => e.startsWith('getaddrinfo')));
+  assert.ok(nss.paths.includes('/etc/nsswitch.conf'));
+  const libc = net.libraries.find((l) => l.name === 'libc.so.6')?.path ?? '';
+  assert.ok(nss.paths.includes(`${libc.slice(0, libc.lastIndexOf('/'))}/libnss_files.so.2`), nss.paths.join(' '));
+
+  const user = await inspect(fixture('go-osuser-cgo'));
+  assert.ok(user.needs.find((n) => n.id === 'nsswitch')?.evidence.some((e) => /^getpw/.test(e)));
+
+  for (const name of ['go-static', 'c-dynamic', 'c-static', 'go-net-netgo']) {
+    assert.equal((await inspect(fixture(name))).needs.some((n) => n.id === 'nsswitch' && n.evidence.some((e) => e.includes('glibc NSS'))), false, name);
+  }
+});

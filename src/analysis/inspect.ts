@@ -6,6 +6,7 @@ import type { RootFS } from '../fs/rootfs.js';
 import type { ExecutableLayout } from '../binary/layout.js';
 import { analyseCgo, readGoInfo, type GoInfo } from '../golang/index.js';
 import { goRuntimeNeeds, readGoEvidence } from './needs.js';
+import { glibcNssNeed, mergeNeed, type NssImportsCache } from './nss.js';
 import { FileSource } from '../io/source.js';
 import { LinkerSession, resolveLibraries } from '../linker/index.js';
 import { linkFindings, linkNeeds, type LinkFacts } from './findings.js';
@@ -20,6 +21,8 @@ export interface InspectOptions {
   readonly rootDir: string;
   /** Shared across the files of one command, so libraries are read once per scan. */
   readonly session?: LinkerSession;
+  /** Shared across a scan: each library's NSS imports, read once. */
+  readonly nssCache?: NssImportsCache;
   /** When true (directory scans), a file that is not a binary yields undefined instead of a report. */
   readonly skipNonBinaries?: boolean;
 }
@@ -89,7 +92,8 @@ async function analyse(path: string, opened: OpenedBinary, options: InspectOptio
     }
   }
   const linkFacts: LinkFacts = { ...facts, interpreterFound, rootDescription: options.root.description };
-  const needs = [...linkNeeds(linkFacts), ...goNeeds];
+  const nss = opened.kind === 'elf' ? await glibcNssNeed(opened.elf, facts.libraries, options.root, options.nssCache) : undefined;
+  const needs = mergeNeed([...linkNeeds(linkFacts), ...goNeeds], nss);
   return {
     ...facts,
     needs,

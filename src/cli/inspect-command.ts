@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { inspectFile } from '../analysis/inspect.js';
 import { inspectGoSource } from '../analysis/inspect-source.js';
+import { newNssImportsCache } from '../analysis/nss.js';
 import { atLeast, type InspectReport, type Severity } from '../analysis/report.js';
 import { expandInputs, mapOrdered } from '../analysis/scan.js';
 import { UsageError } from '../errors.js';
@@ -47,13 +48,14 @@ export async function runInspect(inputs: readonly string[], options: InspectComm
   // /usr/bin then reads libc and ld.so.cache once, not once per binary.
   const root = new CachedRootFS(new HostRootFS(rootDir));
   const session = new LinkerSession(root);
+  const nssCache = newNssImportsCache();
   const style = styleFor(process.stdout);
   const targets = await expandInputs(inputs);
   const reports: InspectReport[] = [];
   await mapOrdered(
     targets,
     jobs,
-    (t) => (t.goSource ? inspectGoSource(t.path) : inspectFile(t.path, { root, rootDir, session, skipNonBinaries: t.discovered })),
+    (t) => (t.goSource ? inspectGoSource(t.path) : inspectFile(t.path, { root, rootDir, session, nssCache, skipNonBinaries: t.discovered })),
     (report) => {
       if (report === undefined) return;
       reports.push(report);

@@ -139,3 +139,22 @@ export async function hasDynamicSymbol(elf: ElfFile, name: string, version?: str
 export function definedVersions(elf: ElfFile): readonly string[] {
   return elf.versionDefinitions;
 }
+
+/**
+ * Which of `names` the object imports: undefined entries of its .dynsym,
+ * the functions it expects a library to provide (for example getaddrinfo,
+ * which brings glibc's NSS into play).
+ */
+export async function importedDynamicSymbols(elf: ElfFile, names: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  const table = elf.sections.find((s) => s.type === SHT_DYNSYM);
+  if (!table) return found;
+  for (const name of names) {
+    await scanTable(elf.source, elf.header, elf.sections, table, name, async (s) => {
+      if (s.defined) return false;
+      found.add(name);
+      return true;
+    });
+  }
+  return found;
+}
