@@ -11,3 +11,6 @@ export * as golang from './golang/index.js';
 export * as linker from './linker/index.js';
 export * from './fs/index.js';
 export * from './analysis/index.js';
+export * as image from './image/index.js';
+export * as layer from './layer/index.js';
+export * as registry from './registry/index.js';

@@ -1,0 +1,10 @@
+export * from './types.js';
+export { parseImageReference, formatImageReference, type ImageReference, type DockerArchiveReference } from './refs.js';
+export { canonicalJson, canonicalJsonBytes } from './canonical-json.js';
+export { memoryImage, imageFromParts, layerFromTar, type LayerInput, type MemoryImageOptions, type ImageParts } from './memory.js';
+export { OciLayout, readOciLayout, blobLayer, REF_NAME_ANNOTATION } from './oci-layout.js';
+export { writeOciLayout, mergeIndex, type WriteOciLayoutOptions } from './oci-layout-writer.js';
+export { readOciArchive, writeOciArchive, type OpenedArchive } from './oci-archive.js';
+export { readDockerArchive, writeDockerArchive } from './docker-archive.js';
+export { collectBlobs, rootDescriptor, type BlobToWrite } from './blob-walk.js';
+export { parseImageManifest, parseIndexManifest, parseImageConfig, isImageManifestType, isIndexType } from './parse-documents.js';

@@ -1,0 +1,153 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { RegistryError } from '../errors.js';
+
+/**
+ * One HTTP exchange on node:http(s), with no retries, auth or redirects (the
+ * client layers those on). Built on node:http rather than fetch because a
+ * private CA and keep-alive agents are plain options here, and because the
+ * response body is a Node stream the blob readers pipe straight through.
+ */
+export interface HttpRequest {
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Bodies are always in memory (a manifest or one upload chunk) so any request can be retried. */
+  readonly body?: Uint8Array;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: IncomingMessage;
+  readonly url: URL;
+}
+
+/** Reported once per exchange; tests count uploads with it, progress displays could too. */
+export interface RequestEvent {
+  readonly method: string;
+  readonly url: string;
+  /** Undefined when the connection failed before an answer. */
+  readonly status: number | undefined;
+  readonly bodyBytes: number;
+}
+
+export interface TlsSettings {
+  /** Extra PEM CA certificates, trusted on top of the system roots. */
+  readonly extraCa?: readonly string[];
+  /** Skip certificate verification (only with `insecure: true`). */
+  readonly skipVerify?: boolean;
+}
+
+/** A network failure before any HTTP answer: worth a retry, unlike an HTTP error. */
+export class ConnectionError extends Error {
+  override name = 'ConnectionError';
+  /** The system or TLS error code (ECONNRESET, EPROTO, DEPTH_ZERO_SELF_SIGNED_CERT...), when there was one. */
+  readonly errorCode: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; errorCode?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.errorCode = options?.errorCode;
+  }
+
+  /** A certificate that does not verify will not verify on the next try either. */
+  get permanent(): boolean {
+    return this.errorCode !== undefined && /CERT|SIGNATURE|ISSUER|ALTNAME/.test(this.errorCode);
+  }
+}
+
+export class HttpTransport {
+  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
+  private readonly httpsAgent: HttpsAgent;
+
+  constructor(
+    tls: TlsSettings,
+    private readonly timeoutMs: number,
+    private readonly onRequest?: (event: RequestEvent) => void,
+  ) {
+    this.httpsAgent = new HttpsAgent({
+      keepAlive: true,
+      maxSockets: 8,
+      // Setting `ca` replaces Node's bundled roots, so add them back explicitly.
+      ...(tls.extraCa && tls.extraCa.length > 0 ? { ca: [...rootCertificates, ...tls.extraCa] } : {}),
+      rejectUnauthorized: tls.skipVerify !== true,
+    });
+  }
+
+  send(req: HttpRequest): Promise<HttpResponse> {
+    const isHttps = req.url.protocol === 'https:';
+    if (!isHttps && req.url.protocol !== 'http:') {
+      return Promise.reject(new RegistryError('PROTOCOL', `${req.url.host}: unsupported URL scheme ${req.url.protocol}`));
+    }
+    const bodyBytes = req.body?.length ?? 0;
+    const headers: Record<string, string> = { ...req.headers };
+    if (req.body !== undefined) headers['content-length'] = String(bodyBytes);
+    const report = (status: number | undefined): void => {
+      this.onRequest?.({ method: req.method, url: req.url.toString(), status, bodyBytes });
+    };
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const options = { method: req.method, headers, agent: isHttps ? this.httpsAgent : this.httpAgent };
+      const clientRequest = (isHttps ? httpsRequest : httpRequest)(req.url, options, (res) => {
+        report(res.statusCode);
+        // The answer arrived: from here on a stall belongs to whoever reads the body.
+        clientRequest.setTimeout(0);
+        res.setTimeout(this.timeoutMs, () => res.destroy(new ConnectionError(`no data for ${this.timeoutMs} ms`)));
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url });
+      });
+      clientRequest.setTimeout(this.timeoutMs, () => {
+        clientRequest.destroy(new ConnectionError(`no answer within ${this.timeoutMs} ms`));
+      });
+      clientRequest.on('error', (error: NodeJS.ErrnoException) => {
+        report(undefined);
+        if (error instanceof ConnectionError) reject(error);
+        else {
+          const detail = error.code && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message;
+          reject(new ConnectionError(detail, { cause: error, ...(error.code ? { errorCode: error.code } : {}) }));
+        }
+      });
+      clientRequest.end(req.body === undefined ? undefined : Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength));
+    });
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}
+
+/** Reads a whole (small) body, refusing more than `limit` bytes so a hostile server cannot fill memory. */
+export async function readBody(res: HttpResponse, limit: number, what: string): Promise<Uint8Array> {
+  const declared = Number(res.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) {
+    res.body.destroy();
+    throw new RegistryError('LIMIT', `${res.url.host}: ${what} is ${declared} bytes, more than the ${limit} allowed`);
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of res.body) {
+      const buf = chunk as Buffer;
+      total += buf.length;
+      if (total > limit) {
+        res.body.destroy();
+        throw new RegistryError('LIMIT', `${res.url.host}: ${what} is more than the ${limit} bytes allowed`);
+      }
+      chunks.push(buf);
+    }
+  } catch (e) {
+    if (e instanceof RegistryError) throw e;
+    throw new ConnectionError(`connection lost while reading ${what}`, { cause: e });
+  }
+  return new Uint8Array(Buffer.concat(chunks, total));
+}
+
+/** Throws away a body we do not need, so the socket can be reused. */
+export function drain(res: HttpResponse): void {
+  res.body.resume();
+  res.body.on('error', () => {});
+}
+
+export function header(res: HttpResponse, name: string): string | undefined {
+  const value = res.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}

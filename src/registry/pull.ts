@@ -1,0 +1,193 @@
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { FormatError, RegistryError } from '../errors.js';
+import { isIndexType, parseImageConfig, parseImageManifest, parseIndexManifest } from '../image/parse-documents.js';
+import {
+  MEDIA_TYPES,
+  type Descriptor,
+  type Digest,
+  type Image,
+  type ImageConfig,
+  type ImageIndex,
+  type ImageIndexManifest,
+  type ImageManifest,
+  type ImageOrIndex,
+  type Layer,
+  type Platform,
+} from '../image/types.js';
+import { RegistryClient, type ClientOptions, type FetchedManifest } from './client.js';
+import { parseRegistryReference, referenceTarget, type RegistryReference } from './reference.js';
+
+/**
+ * Images read from a registry, lazily: a pull fetches the manifest (and, on
+ * demand, the config); layer bytes flow only when a layer is opened, verified
+ * against its descriptor as they stream.
+ */
+
+/** Where a blob of a pulled image lives, so a push to the same registry can mount it instead of copying it. */
+export interface RegistryOrigin {
+  readonly registry: string;
+  readonly repository: string;
+}
+
+export interface RegistryLayer extends Layer {
+  readonly registryOrigin: RegistryOrigin;
+}
+
+export interface PullOptions extends ClientOptions {
+  /** Resolve an index to this platform's image: "linux/arm64/v8" or a Platform. */
+  readonly platform?: string | Platform;
+  /** Reuse a client (and its tokens and connections) instead of creating one. */
+  readonly client?: RegistryClient;
+}
+
+const MAX_INDEX_DEPTH = 4;
+
+function gzipped(mediaType: string): boolean {
+  return mediaType === MEDIA_TYPES.ociLayerGzip || mediaType === MEDIA_TYPES.dockerLayerGzip || mediaType.endsWith('+gzip');
+}
+
+class PulledLayer implements RegistryLayer {
+  readonly registryOrigin: RegistryOrigin;
+  constructor(
+    private readonly client: RegistryClient,
+    private readonly repository: string,
+    readonly descriptor: Descriptor,
+    private readonly diff: Digest | undefined,
+  ) {
+    this.registryOrigin = { registry: client.registry, repository };
+  }
+
+  open(): Promise<Readable> {
+    return this.client.openBlob(this.repository, this.descriptor);
+  }
+
+  async diffId(): Promise<Digest> {
+    if (this.diff === undefined) throw new FormatError('malformed', `${this.client.registry}/${this.repository}@${this.descriptor.digest}: the config has no diff_id for this layer`);
+    return this.diff;
+  }
+
+  async uncompressed(): Promise<Readable> {
+    const { mediaType } = this.descriptor;
+    const stored = await this.open();
+    if (gzipped(mediaType)) {
+      const gunzip = createGunzip();
+      stored.on('error', (e) => gunzip.destroy(e));
+      return stored.pipe(gunzip);
+    }
+    if (mediaType === MEDIA_TYPES.ociLayer || mediaType.endsWith('.tar')) return stored;
+    stored.destroy();
+    throw new FormatError('unsupported', `${this.client.registry}/${this.repository}@${this.descriptor.digest}: layer media type ${mediaType} cannot be decompressed here`);
+  }
+}
+
+class PulledImage implements Image {
+  private configBytes: Promise<Uint8Array> | undefined;
+  private readonly parsed: ImageManifest;
+  private readonly name: string;
+
+  constructor(
+    private readonly client: RegistryClient,
+    private readonly repository: string,
+    private readonly fetched: FetchedManifest,
+  ) {
+    this.name = `${client.registry}/${repository}@${fetched.digest}`;
+    this.parsed = parseImageManifest(fetched.bytes, this.name);
+  }
+
+  async descriptor(): Promise<Descriptor> {
+    return { mediaType: this.fetched.mediaType, digest: this.fetched.digest, size: this.fetched.bytes.length };
+  }
+  async rawManifest(): Promise<Uint8Array> {
+    return this.fetched.bytes;
+  }
+  async manifest(): Promise<ImageManifest> {
+    return this.parsed;
+  }
+  rawConfig(): Promise<Uint8Array> {
+    this.configBytes ??= this.client.readBlob(this.repository, this.parsed.config);
+    return this.configBytes;
+  }
+  async config(): Promise<ImageConfig> {
+    return parseImageConfig(await this.rawConfig(), `${this.name} config`);
+  }
+  async layers(): Promise<readonly Layer[]> {
+    const diffIds = (await this.config()).rootfs.diff_ids;
+    return this.parsed.layers.map((d, i) => new PulledLayer(this.client, this.repository, d, diffIds[i]));
+  }
+}
+
+class PulledIndex implements ImageIndex {
+  private readonly parsed: ImageIndexManifest;
+  constructor(
+    private readonly client: RegistryClient,
+    private readonly repository: string,
+    private readonly fetched: FetchedManifest,
+  ) {
+    this.parsed = parseIndexManifest(fetched.bytes, `${client.registry}/${repository}@${fetched.digest}`);
+  }
+  async descriptor(): Promise<Descriptor> {
+    return { mediaType: this.fetched.mediaType, digest: this.fetched.digest, size: this.fetched.bytes.length };
+  }
+  async rawManifest(): Promise<Uint8Array> {
+    return this.fetched.bytes;
+  }
+  async manifest(): Promise<ImageIndexManifest> {
+    return this.parsed;
+  }
+  async image(digest: Digest): Promise<Image> {
+    const fetched = await this.client.getManifest(this.repository, digest);
+    return new PulledImage(this.client, this.repository, fetched);
+  }
+  async index(digest: Digest): Promise<ImageIndex> {
+    const fetched = await this.client.getManifest(this.repository, digest);
+    return new PulledIndex(this.client, this.repository, fetched);
+  }
+}
+
+export function parsePlatform(platform: string | Platform): Platform {
+  if (typeof platform !== 'string') return platform;
+  const [os, architecture, variant] = platform.split('/');
+  if (!os || !architecture) throw new RegistryError('PLATFORM_INVALID', `${JSON.stringify(platform)} is not OS/ARCH[/VARIANT]`);
+  return { os, architecture, ...(variant ? { variant } : {}) };
+}
+
+function matches(candidate: Platform | undefined, wanted: Platform): boolean {
+  if (!candidate) return false;
+  if (candidate.os !== wanted.os || candidate.architecture !== wanted.architecture) return false;
+  return wanted.variant === undefined || candidate.variant === wanted.variant;
+}
+
+function wrap(client: RegistryClient, repository: string, fetched: FetchedManifest): ImageOrIndex {
+  return isIndexType(fetched.mediaType)
+    ? { kind: 'index', index: new PulledIndex(client, repository, fetched) }
+    : { kind: 'image', image: new PulledImage(client, repository, fetched) };
+}
+
+/**
+ * The image or index a registry reference names. With `platform`, an index
+ * is resolved (through nested indexes) to that platform's image, or a
+ * RegistryError PLATFORM_NOT_FOUND naming what the index offers.
+ */
+export async function pullImage(ref: string | RegistryReference, options: PullOptions = {}): Promise<ImageOrIndex> {
+  const reference = typeof ref === 'string' ? parseRegistryReference(ref) : ref;
+  const client = options.client ?? new RegistryClient(reference.registry, options);
+  let result = wrap(client, reference.repository, await client.getManifest(reference.repository, referenceTarget(reference)));
+  if (options.platform === undefined) return result;
+  const wanted = parsePlatform(options.platform);
+  for (let depth = 0; result.kind === 'index'; depth++) {
+    if (depth >= MAX_INDEX_DEPTH) throw new RegistryError('PROTOCOL', `${reference.registry}/${reference.repository}: indexes nested deeper than ${MAX_INDEX_DEPTH}`);
+    const manifests = (await result.index.manifest()).manifests;
+    const entry = manifests.find((m) => matches(m.platform, wanted)) ?? manifests.find((m) => isIndexType(m.mediaType) && m.platform === undefined);
+    if (!entry) {
+      const offered = manifests.map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` : '?')).join(', ');
+      throw new RegistryError('PLATFORM_NOT_FOUND', `${reference.registry}/${reference.repository}: no image for ${wanted.os}/${wanted.architecture} (the index has ${offered || 'nothing'})`);
+    }
+    result = wrap(client, reference.repository, await client.getManifest(reference.repository, entry.digest));
+  }
+  const config = await result.image.config();
+  if (config.os !== wanted.os || config.architecture !== wanted.architecture) {
+    throw new RegistryError('PLATFORM_NOT_FOUND', `${reference.registry}/${reference.repository}: the image is ${config.os}/${config.architecture}, not ${wanted.os}/${wanted.architecture}`);
+  }
+  return result;
+}
