@@ -95,9 +95,11 @@ function checkFunctab(where: string, nfunc: number, start: number, field: number
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
-function isAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if ((bytes[i] as number) >= 0x80) return false;
-  return true;
+/** Index of the first byte >= 0x80 at or after `from`, or the length. */
+function nextHighByte(bytes: Uint8Array, from: number): number {
+  let i = from;
+  while (i < bytes.length && (bytes[i] as number) < 0x80) i++;
+  return i;
 }
 
 /**
@@ -190,16 +192,19 @@ async function forEachNameInRegion(
   let carryAt = 0;
   for (let pos = start; pos < end; pos += CHUNK) {
     const chunk = await source.read(pos, Math.min(CHUNK, end - pos));
-    // Names are nearly always ASCII: then one latin1 decode of the chunk gives
-    // a string whose indexes are byte offsets, and each name is a slice of it
+    // Names are nearly all ASCII: one latin1 decode of the chunk gives a
+    // string whose indexes are byte offsets, and an ASCII name is a slice of
+    // it; only a name holding a byte >= 0x80 is decoded as UTF-8 on its own
     // (a TextDecoder call per name cost more than everything else here).
-    const ascii = isAscii(chunk) ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).toString('latin1') : undefined;
+    const latin1 = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).toString('latin1');
+    let highAt = -1;
     let from = 0;
     for (let nul = chunk.indexOf(0, from); nul >= 0; nul = chunk.indexOf(0, from)) {
       const at = carry.length > 0 ? carryAt : pos + from - start;
-      if (carry.length === 0 && ascii !== undefined) {
+      if (carry.length === 0) {
         if (nul - from > MAX_FUNCTION_NAME) throw new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);
-        if (nul > from) visit(ascii.slice(from, nul), at);
+        if (highAt < from) highAt = nextHighByte(chunk, from);
+        if (nul > from) visit(highAt < nul ? utf8.decode(chunk.subarray(from, nul)) : latin1.slice(from, nul), at);
         from = nul + 1;
         continue;
       }

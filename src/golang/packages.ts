@@ -56,6 +56,8 @@ const NOT_PACKAGES = new Set(['go', 'type', '']);
  * these names in the pclntab, where they would read as package "foo".
  */
 const C_CLONE_SUFFIX = /^(?:(?:cold|part|isra|constprop|lto_priv|localalias)(?:\.\d+)?)(?:\.(?:cold|part|isra|constprop|lto_priv|localalias)(?:\.\d+)?)*$/;
+/** First letters of the clone suffixes above: most names are spared the regular expression. */
+const CLONE_FIRST_LETTERS = new Set(['c', 'p', 'i', 'l'].map((c) => c.charCodeAt(0)));
 /** Characters no import path holds; seeing one means the name was not a Go function's. */
 const NOT_IN_IMPORT_PATH = /[\s*()[\]{}"',;:\\<>|^`]/;
 /** C-side cgo functions worth recording; crosscall2 among them proves nothing alone (purego defines one without cgo). */
@@ -120,7 +122,7 @@ export function splitFunctionName(name: string): { package: string; rest: string
   const path = packagePathOf(escaped);
   if (path === undefined) return undefined;
   // One-element names that are C's: GCC's clones (foo.cold), toolchain helpers (__x86.get_pc_thunk.ax).
-  if (!path.includes('/') && (C_CLONE_SUFFIX.test(rest) || path.startsWith('_'))) return undefined;
+  if (!path.includes('/') && (path.startsWith('_') || (CLONE_FIRST_LETTERS.has(rest.charCodeAt(0)) && C_CLONE_SUFFIX.test(rest)))) return undefined;
   return { package: path, rest };
 }
 
