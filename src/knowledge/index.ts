@@ -1,1 +1,1 @@
-export { CGO_MODULES, findCgoModule, type CgoModule } from './cgo-modules.js';
+export { CGO_MODULES, findCgoModule, type CgoModule, type CgoCheck } from './cgo-modules.js';
