@@ -17,6 +17,8 @@ export interface OptionSpec {
   readonly description: string;
   readonly default?: string;
   readonly choices?: readonly string[];
+  /** May be given more than once; the parsed value is then a string[] (absent: undefined). */
+  readonly multiple?: boolean;
 }
 
 export interface ArgumentSpec {
@@ -26,7 +28,7 @@ export interface ArgumentSpec {
   readonly variadic?: boolean;
 }
 
-export type ParsedOptions = Readonly<Record<string, string | boolean | undefined>>;
+export type ParsedOptions = Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
 
 export interface CommandSpec {
   readonly name: string;
@@ -34,6 +36,8 @@ export interface CommandSpec {
   /** Positional arguments; all are required. */
   readonly args: readonly ArgumentSpec[];
   readonly options: readonly OptionSpec[];
+  /** When set, the arguments after the first `--` are not parsed but passed as options['--'] (a string[]); this describes them. */
+  readonly trailing?: string;
   /** Runs the command; returns its exit code. */
   run(positionals: readonly string[], options: ParsedOptions): Promise<number>;
 }
@@ -82,20 +86,23 @@ function findCommand(program: Program, name: string): CommandSpec {
 export function parseCommandLine(program: Program, command: CommandSpec, argv: readonly string[]): { positionals: string[]; options: ParsedOptions } {
   const config: NonNullable<Parameters<typeof parseArgs>[0]>['options'] = {};
   for (const o of command.options) {
-    config[o.name] = { type: o.value === undefined ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}) };
+    config[o.name] = { type: o.value === undefined ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
   }
+  const dashDash = command.trailing !== undefined ? argv.indexOf('--') : -1;
+  const parsedArgv = dashDash < 0 ? argv : argv.slice(0, dashDash);
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: config, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...parsedArgv], options: config, allowPositionals: true, strict: true });
   } catch (e) {
     // parseArgs' messages are full sentences about the option; keep the first line, add where to look.
     // parseArgs' messages go on with advice about '--'; the first sentence names the problem.
     const message = (e as Error).message.split(/\.(?:\s|$)/)[0] ?? 'bad arguments';
     throw new UsageError(`${command.name}: ${message} (see ${program.name} ${command.name} --help)`);
   }
-  const options: Record<string, string | boolean | undefined> = {};
+  const options: Record<string, string | boolean | readonly string[] | undefined> = {};
+  if (command.trailing !== undefined) options['--'] = dashDash < 0 ? [] : argv.slice(dashDash + 1);
   for (const o of command.options) {
-    const value = (parsed.values as Record<string, string | boolean | undefined>)[o.name] ?? o.default;
+    const value = (parsed.values as Record<string, string | boolean | string[] | undefined>)[o.name] ?? o.default;
     if (typeof value === 'string' && o.choices && !o.choices.includes(value)) {
       throw new UsageError(`${command.name}: --${o.name} must be one of ${o.choices.join(', ')}, not "${value}"`);
     }
@@ -130,7 +137,7 @@ function programHelp(program: Program): string {
 }
 
 export function commandHelp(program: Program, command: CommandSpec): string {
-  const args = command.args.map((a) => `<${a.name}${a.variadic ? '...' : ''}>`).join(' ');
+  const args = command.args.map((a) => `<${a.name}${a.variadic ? '...' : ''}>`).join(' ') + (command.trailing !== undefined ? ' [-- args...]' : '');
   const flag = (o: OptionSpec) => `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.value ? ` <${o.value}>` : ''}`;
   const width = Math.max(0, ...command.options.map((o) => flag(o).length)) + 2;
   const describe = (o: OptionSpec) =>
@@ -142,6 +149,7 @@ export function commandHelp(program: Program, command: CommandSpec): string {
     '',
     'Arguments:',
     ...command.args.map((a) => `  ${a.name.padEnd(width - 2)}${a.description}`),
+    ...(command.trailing !== undefined ? [`  ${'-- args'.padEnd(width - 2)}${command.trailing}`] : []),
     '',
     'Options:',
     ...command.options.map((o) => `  ${flag(o).padEnd(width)}${describe(o)}`),

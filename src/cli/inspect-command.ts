@@ -1,12 +1,8 @@
 import { resolve } from 'node:path';
-import { inspectFile } from '../analysis/inspect.js';
-import { inspectGoSource } from '../analysis/inspect-source.js';
-import { newNssImportsCache } from '../analysis/nss.js';
 import { atLeast, type InspectReport, type Severity } from '../analysis/report.js';
 import { expandInputs, mapOrdered } from '../analysis/scan.js';
 import { UsageError } from '../errors.js';
-import { CachedRootFS, HostRootFS } from '../fs/index.js';
-import { LinkerSession } from '../linker/index.js';
+import { createInspector, createWorkerInspector } from './inspector.js';
 import { renderInspectText } from './render-inspect.js';
 import { styleFor } from './style.js';
 
@@ -44,24 +40,21 @@ export async function runInspect(inputs: readonly string[], options: InspectComm
   const failOn = parseFailOn(options.failOn);
   const jobs = parseJobs(options.jobs);
   const rootDir = resolve(options.root ?? '/');
-  // One cached view and one linker session for the whole command: a scan of
-  // /usr/bin then reads libc and ld.so.cache once, not once per binary.
-  const root = new CachedRootFS(new HostRootFS(rootDir));
-  const session = new LinkerSession(root);
-  const nssCache = newNssImportsCache();
   const style = styleFor(process.stdout);
   const targets = await expandInputs(inputs);
+  const pool = createWorkerInspector(rootDir, targets.length);
+  const inspect = pool?.inspect ?? createInspector(rootDir);
   const reports: InspectReport[] = [];
-  await mapOrdered(
-    targets,
-    jobs,
-    (t) => (t.goSource ? inspectGoSource(t.path) : inspectFile(t.path, { root, rootDir, session, nssCache, skipNonBinaries: t.discovered })),
-    (report) => {
+  try {
+    // With workers, keep each busy with a few tasks in flight.
+    await mapOrdered(targets, pool ? Math.max(jobs, 16) : jobs, inspect, (report) => {
       if (report === undefined) return;
       reports.push(report);
       process.stdout.write(options.json ? JSON.stringify(report) + '\n' : renderInspectText(report, style));
-    },
-  );
+    });
+  } finally {
+    await pool?.close();
+  }
   if (!options.json) {
     for (const r of reports) if (r.error !== null) process.stderr.write(`fromscratch: ${r.error.message}\n`);
   }

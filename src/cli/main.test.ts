@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -155,4 +155,26 @@ test('a Go source directory is analysed before building, not scanned for binarie
   assert.ok(https?.recommendation?.files.includes('/etc/ssl/certs/ca-certificates.crt'));
   assert.deepEqual(cgo?.go?.cgo?.culprits.map((c) => c.package), ['example.com/cgomusl']);
   assert.ok(cgo?.findings.some((f) => f.id === 'cgo-package' && /musl/.test(f.fix ?? '')));
+});
+
+test('a big scan spread over worker threads prints exactly what one thread prints, in the same order', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fromscratch-workers-'));
+  const sources = ['c-dynamic', 'c-static', 'go-static', 'go-net-cgo', 'c-musl-dynamic', 'go-pie-nocgo', 'go-darwin-arm64'];
+  for (let i = 0; i < 70; i++) {
+    const name = sources[i % sources.length] as string;
+    // Hard links: regular files for the scan, no copies on disk (a copy where the temp dir is another file system).
+    const target = join(dir, `${String(i).padStart(3, '0')}-${name}`);
+    try {
+      linkSync(fixture(name), target);
+    } catch {
+      copyFileSync(fixture(name), target);
+    }
+  }
+  writeFileSync(join(dir, 'broken'), readFileSync(fixture('c-static')).subarray(0, 200));
+  const single = await run(['inspect', '--json', dir], { FROMSCRATCH_WORKERS: '0' });
+  const multi = await run(['inspect', '--json', dir], { FROMSCRATCH_WORKERS: '2' });
+  assert.equal(jsonLines(single.stdout).length, 71);
+  assert.equal(multi.stdout, single.stdout);
+  assert.equal(multi.code, single.code);
+  assert.equal(multi.code, 2, 'the broken file makes it 2');
 });

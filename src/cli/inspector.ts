@@ -1,0 +1,79 @@
+import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { inspectFile } from '../analysis/inspect.js';
+import { inspectGoSource } from '../analysis/inspect-source.js';
+import { newNssImportsCache } from '../analysis/nss.js';
+import type { InspectReport } from '../analysis/report.js';
+import type { ScanTarget } from '../analysis/scan.js';
+import { CachedRootFS, HostRootFS } from '../fs/index.js';
+import { LinkerSession } from '../linker/index.js';
+
+export type InspectTask = ScanTarget;
+export type Inspector = (task: InspectTask) => Promise<InspectReport | undefined>;
+
+/**
+ * One cached view of the root and one linker session for everything this
+ * inspector looks at: a scan of /usr/bin reads libc and ld.so.cache once,
+ * not once per binary.
+ */
+export function createInspector(rootDir: string): Inspector {
+  const root = new CachedRootFS(new HostRootFS(rootDir));
+  const session = new LinkerSession(root);
+  const nssCache = newNssImportsCache();
+  return (t) => (t.goSource ? inspectGoSource(t.path) : inspectFile(t.path, { root, rootDir, session, nssCache, skipNonBinaries: t.discovered }));
+}
+
+/** Below this many files a worker's start-up (loading the code again) costs more than it saves. */
+const WORKER_THRESHOLD = 64;
+
+/**
+ * Spreads a big scan over worker threads, one per core: the reading is
+ * synchronous and the parsing is CPU work, so one thread uses one core.
+ * Each worker keeps its own caches. Returns undefined when workers would
+ * not help (few files, one core) or their code cannot be found.
+ */
+export function createWorkerInspector(rootDir: string, taskCount: number): { inspect: Inspector; close(): Promise<void> } | undefined {
+  // FROMSCRATCH_WORKERS=0 keeps everything on one thread (debugging, comparisons).
+  const wanted = process.env.FROMSCRATCH_WORKERS === undefined ? availableParallelism() : Number(process.env.FROMSCRATCH_WORKERS);
+  const cores = Number.isInteger(wanted) ? Math.min(wanted, 4) : 1;
+  if (taskCount < WORKER_THRESHOLD || cores < 2) return undefined;
+  const script = workerScript();
+  if (script === undefined) return undefined;
+  const pending = new Map<number, { resolve: (r: InspectReport | undefined) => void; reject: (e: unknown) => void }>();
+  const load: number[] = [];
+  const workers = Array.from({ length: cores }, (_, i) => {
+    const worker = new Worker(script, { workerData: { rootDir } });
+    load[i] = 0;
+    worker.on('message', (m: { id: number; report: InspectReport | undefined }) => {
+      load[i] = (load[i] ?? 1) - 1;
+      pending.get(m.id)?.resolve(m.report);
+      pending.delete(m.id);
+    });
+    worker.on('error', (e) => {
+      for (const p of pending.values()) p.reject(e);
+      pending.clear();
+    });
+    return worker;
+  });
+  let nextId = 0;
+  const inspect: Inspector = (task) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      // The least loaded worker: big Go binaries take far longer than small C ones.
+      let pick = 0;
+      for (let i = 1; i < workers.length; i++) if ((load[i] ?? 0) < (load[pick] ?? 0)) pick = i;
+      load[pick] = (load[pick] ?? 0) + 1;
+      pending.set(id, { resolve, reject });
+      workers[pick]?.postMessage({ id, task });
+    });
+  return { inspect, close: async () => void (await Promise.all(workers.map((w) => w.terminate()))) };
+}
+
+/** The worker's code beside this module: dist/inspect-worker.mjs in the bundle, dist/cli/inspect-worker.js unbundled. */
+function workerScript(): string | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return [join(here, 'inspect-worker.mjs'), join(here, 'inspect-worker.js')].find((p) => existsSync(p));
+}
