@@ -153,8 +153,17 @@ export async function importedDynamicSymbols(elf: ElfFile, names: readonly strin
   const linked = table ? elf.sections[table.link] : undefined;
   if (!table || !linked || linked.index === 0 || table.offset >= elf.source.size) return found;
   const wanted = new Set(names);
-  const strings = new StringTable(elf.source, linked.offset, linked.size);
   const { header, source } = elf;
+  // .dynstr is small (tens of KiB): one read and one latin1 decode, then each
+  // name is a slice. A larger one goes through the chunked StringTable.
+  const strings = new StringTable(source, linked.offset, linked.size);
+  const whole = strings.size <= 1 << 20 ? Buffer.from(await source.read(strings.offset, strings.size)).toString('latin1') : undefined;
+  const nameAt = async (index: number): Promise<string | undefined> => {
+    if (whole === undefined) return strings.get(index, 256);
+    if (index >= whole.length) return undefined;
+    const end = whole.indexOf('\0', index);
+    return whole.slice(index, end === -1 ? whole.length : end);
+  };
   const minimum = SYM_SIZE[header.class];
   const stride = table.entsize >= minimum && table.entsize <= 256 ? table.entsize : minimum;
   const count = Math.floor(Math.min(table.size, source.size - table.offset) / stride);
@@ -165,7 +174,7 @@ export async function importedDynamicSymbols(elf: ElfFile, names: readonly strin
     const v = new ByteView(await source.read(table.offset + first * stride, n * stride), header.littleEndian, `${source.name}: symbols`);
     for (let i = 0; i < n; i++) {
       if (v.u16(i * stride + shndxAt) !== SHN_UNDEF) continue;
-      const name = await strings.get(v.u32(i * stride), 256);
+      const name = await nameAt(v.u32(i * stride));
       if (name !== undefined && wanted.has(name)) found.add(name);
     }
   }
