@@ -18,6 +18,8 @@ export const MAX_STRING = 64 * 1024;
  * which `get` answers undefined like an out-of-range index.
  */
 export const SCAN_BUDGET = 32 * 1024 * 1024;
+/** Tables up to this size are read whole on first use. */
+const SMALL_TABLE = 64 * 1024;
 
 export class StringTable {
   /** Usable bytes: the declared size cut to what the file holds. */
@@ -43,6 +45,13 @@ export class StringTable {
   async get(index: number, maxLength = MAX_STRING): Promise<string | undefined> {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.size || this.scanned > SCAN_BUDGET) return undefined;
     const limit = Math.min(this.size, index + maxLength);
+    if (this.whole === undefined) this.whole = this.size <= SMALL_TABLE ? await this.readWholeIfAscii() : null;
+    if (this.whole !== null) {
+      const nul = this.whole.indexOf('\0', index);
+      const end = nul === -1 || nul > limit ? limit : nul;
+      this.scanned += end - index + 1;
+      return this.whole.slice(index, end);
+    }
     const parts: Uint8Array[] = [];
     let pos = index;
     while (pos < limit) {
@@ -60,6 +69,19 @@ export class StringTable {
       if (usable.length === 0) break;
     }
     return decodeUtf8(parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts));
+  }
+
+  /**
+   * Small tables (section names, most .dynstr) are read whole, once: when
+   * they are ASCII, as they nearly always are, every lookup is then a slice
+   * of one string instead of a chunk walk and a decode.
+   */
+  private whole: string | null | undefined;
+
+  private async readWholeIfAscii(): Promise<string | null> {
+    const bytes = await this.source.read(this.offset, this.size);
+    for (let i = 0; i < bytes.length; i++) if ((bytes[i] as number) >= 0x80) return null;
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
   }
 
   private async chunkAt(pos: number): Promise<Uint8Array> {
