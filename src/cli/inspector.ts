@@ -44,6 +44,8 @@ export function createWorkerInspector(rootDir: string, taskCount: number): { ins
   if (script === undefined) return undefined;
   const pending = new Map<number, { resolve: (r: InspectReport | undefined) => void; reject: (e: unknown) => void }>();
   const load: number[] = [];
+  let failure: Error | undefined;
+  let closing = false;
   const workers = Array.from({ length: cores }, (_, i) => {
     const worker = new Worker(script, { workerData: { rootDir } });
     load[i] = 0;
@@ -52,15 +54,22 @@ export function createWorkerInspector(rootDir: string, taskCount: number): { ins
       pending.get(m.id)?.resolve(m.report);
       pending.delete(m.id);
     });
-    worker.on('error', (e) => {
-      for (const p of pending.values()) p.reject(e);
+    // A worker that dies fails the scan at once (never a hang on its unanswered tasks).
+    const fail = (e: unknown): void => {
+      failure ??= e instanceof Error ? e : new Error(`inspect worker stopped (${String(e)})`);
+      for (const p of pending.values()) p.reject(failure);
       pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      if (!closing) fail(new Error(`inspect worker exited with code ${code}`));
     });
     return worker;
   });
   let nextId = 0;
   const inspect: Inspector = (task) =>
     new Promise((resolve, reject) => {
+      if (failure) return reject(failure);
       const id = nextId++;
       // The least loaded worker: big Go binaries take far longer than small C ones.
       let pick = 0;
@@ -69,7 +78,11 @@ export function createWorkerInspector(rootDir: string, taskCount: number): { ins
       pending.set(id, { resolve, reject });
       workers[pick]?.postMessage({ id, task });
     });
-  return { inspect, close: async () => void (await Promise.all(workers.map((w) => w.terminate()))) };
+  const close = async (): Promise<void> => {
+    closing = true;
+    await Promise.all(workers.map((w) => w.terminate()));
+  };
+  return { inspect, close };
 }
 
 /** The worker's code beside this module: dist/inspect-worker.mjs in the bundle, dist/cli/inspect-worker.js unbundled. */
