@@ -1,0 +1,149 @@
+import { createReadStream } from 'node:fs';
+import { posix } from 'node:path';
+import type { InspectReport } from '../analysis/report.js';
+import { UsageError } from '../errors.js';
+import { memoryImage, type LayerInput } from '../image/memory.js';
+import type { ContainerConfig, HistoryEntry, Image, Platform } from '../image/types.js';
+import { buildLayer, gunzip, type BuiltLayer, type TarInput } from '../layer/index.js';
+import type { BuildPlan, PlannedFile } from './plan.js';
+
+/**
+ * A plan → an OCI image: two deterministic layers (system files, then the
+ * application alone, so a rebuild of the app reuses the system layer) and a
+ * config taken from the binary. Nothing here reads the clock, the umask or
+ * the user: the same plan and epoch give the same digests on any machine.
+ */
+
+export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface AssembleOptions {
+  /** Temp directory the layer blobs are written to; the caller removes it. */
+  readonly workDir: string;
+  readonly compression?: 'gzip' | 'none';
+  /** Seconds since the epoch for every mtime and `created` (SOURCE_DATE_EPOCH), default 0. */
+  readonly epoch?: number;
+  /** Cmd: the arguments after `--`. */
+  readonly cmd?: readonly string[];
+  /** gzip parallelism; does not change the bytes. */
+  readonly concurrency?: number;
+}
+
+export interface AssembledImage {
+  readonly image: Image;
+  readonly platform: Platform;
+  readonly layers: readonly { readonly name: 'system' | 'app'; readonly layer: BuiltLayer }[];
+}
+
+export async function assembleImage(report: InspectReport, plan: BuildPlan, options: AssembleOptions): Promise<AssembledImage> {
+  const epoch = options.epoch ?? 0;
+  const created = new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
+  const compression = options.compression ?? 'gzip';
+  const built: { name: 'system' | 'app'; layer: BuiltLayer }[] = [];
+  for (const name of ['system', 'app'] as const) {
+    const files = plan.files.filter((f) => f.layer === name);
+    const layer = await buildLayer(tarEntries(files, epoch), {
+      directory: options.workDir,
+      compression,
+      ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
+    });
+    built.push({ name, layer });
+  }
+  const platform = platformOf(report);
+  const labels = goLabels(report);
+  const container: ContainerConfig = {
+    Entrypoint: [plan.appPath],
+    ...(options.cmd !== undefined && options.cmd.length > 0 ? { Cmd: [...options.cmd] } : {}),
+    Env: [DEFAULT_PATH_ENV, ...plan.env],
+    User: plan.user,
+    WorkingDir: '/',
+    ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}),
+  };
+  const systemReasons = [...new Set(plan.files.filter((f) => f.layer === 'system').map((f) => f.reason))].join(', ');
+  const history: HistoryEntry[] = [
+    { created, created_by: `fromscratch build: system files (${systemReasons})`, comment: 'fromscratch' },
+    { created, created_by: `fromscratch build: ${plan.appPath}`, comment: 'fromscratch' },
+  ];
+  const image = memoryImage({
+    config: {
+      created,
+      architecture: platform.architecture,
+      os: platform.os,
+      ...(platform.variant !== undefined ? { variant: platform.variant } : {}),
+      config: container,
+      history,
+    },
+    layers: built.map(({ layer }) => layerInput(layer)),
+    annotations: { ...labels, 'org.opencontainers.image.created': labels['org.opencontainers.image.created'] ?? created },
+  });
+  return { image, platform, layers: built };
+}
+
+/** SOURCE_DATE_EPOCH as seconds, 0 when unset; anything but a non-negative integer is a usage error. */
+export function epochFromEnvironment(value: string | undefined): number {
+  if (value === undefined || value === '') return 0;
+  if (!/^\d{1,12}$/.test(value)) throw new UsageError(`SOURCE_DATE_EPOCH must be a whole number of seconds, not ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+/** Every planned file plus its parent directories (0755), sorted, owned by 0:0, all stamped with `epoch`. */
+export function tarEntries(files: readonly PlannedFile[], epoch: number): TarInput[] {
+  const byPath = new Map<string, TarInput>();
+  for (const file of files) {
+    const relative = file.path.replace(/^\/+/, '');
+    for (let dir = posix.dirname(relative); dir !== '.' && !byPath.has(dir); dir = posix.dirname(dir)) {
+      byPath.set(dir, { header: { path: dir, type: 'dir', mode: 0o755, mtime: epoch } });
+    }
+    byPath.set(relative, tarEntry(relative, file, epoch));
+  }
+  return [...byPath.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, entry]) => entry);
+}
+
+function tarEntry(path: string, file: PlannedFile, mtime: number): TarInput {
+  const base = { path, mode: file.mode, mtime };
+  const content = file.content;
+  switch (content.kind) {
+    case 'dir':
+      return { header: { ...base, type: 'dir' } };
+    case 'symlink':
+      return { header: { ...base, type: 'symlink', linkname: content.target } };
+    case 'bytes':
+      return { header: { ...base, type: 'file', size: content.bytes.length }, body: content.bytes };
+    case 'host':
+      return { header: { ...base, type: 'file', size: file.size }, body: async () => createReadStream(content.hostPath) };
+  }
+}
+
+function layerInput(layer: BuiltLayer): LayerInput {
+  const gzipped = layer.mediaType.endsWith('+gzip');
+  return {
+    descriptor: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size },
+    diffId: layer.diffId,
+    open: async () => createReadStream(layer.path),
+    uncompressed: async () => (gzipped ? gunzip(createReadStream(layer.path), { name: layer.path }) : createReadStream(layer.path)),
+  };
+}
+
+/** OCI platform from the binary: Go's names are the OCI names; 32-bit arm takes its variant from GOARM. */
+export function platformOf(report: InspectReport): Platform {
+  if (report.arch === null || report.os === null) throw new UsageError(`${report.path}: architecture unknown; cannot name the image's platform`);
+  const goarm = report.go?.settings.find((s) => s.key === 'GOARM')?.value;
+  if (report.arch === 'arm') return { os: report.os, architecture: 'arm', variant: `v${goarm?.replace(/,.*/, '') ?? '7'}` };
+  if (report.arch === 'arm64') return { os: report.os, architecture: 'arm64', variant: 'v8' };
+  return { os: report.os, architecture: report.arch };
+}
+
+/** org.opencontainers.image.* labels from the Go build info's vcs settings and main module path. */
+export function goLabels(report: InspectReport): Record<string, string> {
+  const go = report.go;
+  if (go === null) return {};
+  const setting = (key: string) => go.settings.find((s) => s.key === key)?.value;
+  const labels: Record<string, string> = {};
+  const revision = setting('vcs.revision');
+  const time = setting('vcs.time');
+  if (revision !== undefined) labels['org.opencontainers.image.revision'] = revision;
+  if (time !== undefined) labels['org.opencontainers.image.created'] = time;
+  const module = go.main?.path ?? '';
+  // Only a module path that starts with a host name ("github.com/x/y") says where the source lives.
+  if (setting('vcs') !== undefined && /^[a-z0-9-]+(\.[a-z0-9-]+)+\//.test(module)) labels['org.opencontainers.image.source'] = `https://${module}`;
+  return labels;
+}

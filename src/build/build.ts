@@ -1,0 +1,91 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { inspectFile } from '../analysis/inspect.js';
+import type { InspectReport } from '../analysis/report.js';
+import { InputError, UsageError } from '../errors.js';
+import { CachedRootFS, HostRootFS } from '../fs/index.js';
+import { formatImageReference } from '../image/refs.js';
+import type { ImageOrIndex } from '../image/types.js';
+import { LinkerSession } from '../linker/index.js';
+import { assembleImage, type AssembledImage } from './assemble.js';
+import { memoryIndex, platformName } from './index-image.js';
+import { planBuild, type BuildPlan, type PlanOptions } from './plan.js';
+import { parseOutput, writeToOutput } from './sink.js';
+
+/**
+ * `fromscratch build`: binaries → inspect → plan → layers → image (or, for
+ * several platforms, an index) → the output. Layers are built in a private
+ * temp directory that is removed whatever happens; the output appears only
+ * through the sinks' atomic writes, so a failed build leaves nothing behind.
+ */
+
+export interface BuildOptions extends Omit<PlanOptions, 'rootDir'> {
+  /** `-o`: oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:REF]. */
+  readonly output: string;
+  /** `--root`: where the interpreter, libraries, CA bundle and zoneinfo come from (default "/"). */
+  readonly rootDir?: string;
+  readonly epoch?: number;
+  readonly cmd?: readonly string[];
+  readonly compression?: 'gzip' | 'none';
+}
+
+export interface BuiltPlatform {
+  readonly binary: string;
+  readonly report: InspectReport;
+  readonly plan: BuildPlan;
+  readonly assembled: AssembledImage;
+  readonly digest: string;
+  readonly size: number;
+}
+
+export interface BuildResult {
+  /** The output as given, in skopeo syntax. */
+  readonly ref: string;
+  /** Digest of the top manifest (the image, or the index for several platforms). */
+  readonly digest: string;
+  readonly platforms: readonly BuiltPlatform[];
+}
+
+export async function buildImage(binaries: readonly string[], options: BuildOptions): Promise<BuildResult> {
+  if (binaries.length === 0) throw new UsageError('build: no binary given');
+  const output = parseOutput(options.output);
+  const rootDir = resolve(options.rootDir ?? '/');
+  const root = new CachedRootFS(new HostRootFS(rootDir));
+  const session = new LinkerSession(root);
+  const workDir = await mkdtemp(join(tmpdir(), 'fromscratch-build-'));
+  try {
+    const built: BuiltPlatform[] = [];
+    for (const binary of binaries) {
+      const report = await inspectFile(binary, { root, rootDir, session });
+      if (report === undefined) throw new InputError('io', `${binary}: not a binary`);
+      const plan = await planBuild(report, { ...options, rootDir });
+      const assembled = await assembleImage(report, plan, {
+        workDir,
+        ...(options.compression !== undefined && { compression: options.compression }),
+        ...(options.epoch !== undefined && { epoch: options.epoch }),
+        ...(options.cmd !== undefined && { cmd: options.cmd }),
+      });
+      const descriptor = await assembled.image.descriptor();
+      const size = descriptor.size + (await assembled.image.manifest()).config.size + assembled.layers.reduce((n, l) => n + l.layer.size, 0);
+      built.push({ binary, report, plan, assembled, digest: descriptor.digest, size });
+    }
+    const top: ImageOrIndex =
+      built.length === 1 && built[0] !== undefined
+        ? { kind: 'image', image: built[0].assembled.image }
+        : { kind: 'index', index: await memoryIndex(built.map((b) => ({ image: b.assembled.image, platform: b.assembled.platform }))) };
+    const descriptor = await writeToOutput(output, top);
+    return { ref: formatImageReference(output), digest: descriptor.digest, platforms: built };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** `build --json`'s object (shared/DESIGN.md). */
+export function buildJson(result: BuildResult): { ref: string; digest: string; platforms: { platform: string; digest: string; size: number }[] } {
+  return {
+    ref: result.ref,
+    digest: result.digest,
+    platforms: result.platforms.map((p) => ({ platform: platformName(p.assembled.platform), digest: p.digest, size: p.size })),
+  };
+}
