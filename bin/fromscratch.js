@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import '../dist/fromscratch.mjs';
+import '../dist/bundle/fromscratch.mjs';

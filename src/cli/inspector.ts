@@ -85,8 +85,13 @@ export function createWorkerInspector(rootDir: string, taskCount: number): { ins
   return { inspect, close };
 }
 
-/** The worker's code beside this module: dist/inspect-worker.mjs in the bundle, dist/cli/inspect-worker.js unbundled. */
+/**
+ * The worker's code: dist/bundle/inspect-worker.mjs when this module runs
+ * from the bundle (here, or one level up from a chunk), else
+ * dist/cli/inspect-worker.js beside the unbundled module.
+ */
 function workerScript(): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
-  return [join(here, 'inspect-worker.mjs'), join(here, 'inspect-worker.js')].find((p) => existsSync(p));
+  const candidates = [join(here, 'inspect-worker.mjs'), join(here, '..', 'inspect-worker.mjs'), join(here, 'inspect-worker.js')];
+  return candidates.find((p) => existsSync(p));
 }
