@@ -195,7 +195,9 @@ test('a failed build leaves nothing behind: missing binary, output under a file,
 });
 
 test('bad -o and bad user input are usage errors before any work', async () => {
-  await assert.rejects(buildImage([fixture('go-static')], { output: 'docker://localhost:5000/x:y' }), (e) => e instanceof UsageError);
+  // (docker:// is a push now; copy-command.test.ts covers it against a real registry.)
+  await assert.rejects(buildImage([fixture('go-static')], { output: `docker-archive:${join(work, 'at.tar')}:@1` }), (e) => e instanceof UsageError);
+  await assert.rejects(buildImage([fixture('go-static')], { output: 'nosuch:thing' }), (e) => e instanceof UsageError);
   await assert.rejects(buildImage([fixture('go-static')], { output: `oci:${join(work, 'bad-path')}`, appPath: 'relative/app' }), (e) => e instanceof UsageError);
   await assert.rejects(buildImage([fixture('go-darwin-amd64')], { output: `oci:${join(work, 'darwin')}` }), (e) => e instanceof InputError);
 });

@@ -11,7 +11,7 @@ export const buildCommand: CommandSpec = {
   args: [{ name: 'binaries', variadic: true, description: 'Linux binaries; one per platform for a multi-arch index' }],
   trailing: 'the image Cmd (arguments to the entrypoint)',
   options: [
-    { name: 'output', short: 'o', value: 'ref', description: 'where to write: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG]' },
+    { name: 'output', short: 'o', value: 'ref', description: 'where to write: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG], docker://HOST/REPO:TAG (push)' },
     { name: 'path', value: 'path', description: 'where the binary goes in the image [default: /app/NAME]' },
     { name: 'root', value: 'dir', default: '/', description: 'take the interpreter, libraries, CA bundle and zoneinfo from this root file system' },
     { name: 'ca-source', value: 'source', default: 'host', choices: ['host', 'node', 'none'], description: "CA certificates when needed: the root's bundle, Node's built-in roots, or none" },

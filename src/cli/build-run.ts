@@ -15,7 +15,7 @@ export async function runBuild(binaries: readonly string[], options: ParsedOptio
 
 function buildOptionsFrom(options: ParsedOptions): Parameters<typeof buildImage>[1] {
   const output = options.output;
-  if (typeof output !== 'string') throw new UsageError('build: -o REF is required (oci:DIR, oci-archive:FILE or docker-archive:FILE)');
+  if (typeof output !== 'string') throw new UsageError('build: -o REF is required (oci:DIR, oci-archive:FILE, docker-archive:FILE or docker://HOST/REPO:TAG)');
   const userText = options.user as string;
   const user = resolveUser(userText);
   if (user === undefined) throw new UsageError(`build: --user ${JSON.stringify(userText)} is not uid[:gid] or one of root, nobody, nonroot`);

@@ -8,3 +8,4 @@ export { readOciArchive, writeOciArchive, type OpenedArchive } from './oci-archi
 export { readDockerArchive, writeDockerArchive } from './docker-archive.js';
 export { collectBlobs, rootDescriptor, type BlobToWrite } from './blob-walk.js';
 export { parseImageManifest, parseIndexManifest, parseImageConfig, isImageManifestType, isIndexType } from './parse-documents.js';
+export { platformMatches, platformText, selectPlatform } from './platform.js';

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { FormatError, RegistryError } from '../errors.js';
+import { FormatError, InputError, RegistryError } from '../errors.js';
 import { isIndexType, parseImageConfig, parseImageManifest, parseIndexManifest } from '../image/parse-documents.js';
+import { selectPlatform } from '../image/platform.js';
 import {
   MEDIA_TYPES,
   type Descriptor,
@@ -41,7 +42,6 @@ export interface PullOptions extends ClientOptions {
   readonly client?: RegistryClient;
 }
 
-const MAX_INDEX_DEPTH = 4;
 
 function gzipped(mediaType: string): boolean {
   return mediaType === MEDIA_TYPES.ociLayerGzip || mediaType === MEDIA_TYPES.dockerLayerGzip || mediaType.endsWith('+gzip');
@@ -152,12 +152,6 @@ export function parsePlatform(platform: string | Platform): Platform {
   return { os, architecture, ...(variant ? { variant } : {}) };
 }
 
-function matches(candidate: Platform | undefined, wanted: Platform): boolean {
-  if (!candidate) return false;
-  if (candidate.os !== wanted.os || candidate.architecture !== wanted.architecture) return false;
-  return wanted.variant === undefined || candidate.variant === wanted.variant;
-}
-
 function wrap(client: RegistryClient, repository: string, fetched: FetchedManifest): ImageOrIndex {
   return isIndexType(fetched.mediaType)
     ? { kind: 'index', index: new PulledIndex(client, repository, fetched) }
@@ -172,22 +166,15 @@ function wrap(client: RegistryClient, repository: string, fetched: FetchedManife
 export async function pullImage(ref: string | RegistryReference, options: PullOptions = {}): Promise<ImageOrIndex> {
   const reference = typeof ref === 'string' ? parseRegistryReference(ref) : ref;
   const client = options.client ?? new RegistryClient(reference.registry, options);
-  let result = wrap(client, reference.repository, await client.getManifest(reference.repository, referenceTarget(reference)));
+  const result = wrap(client, reference.repository, await client.getManifest(reference.repository, referenceTarget(reference)));
   if (options.platform === undefined) return result;
-  const wanted = parsePlatform(options.platform);
-  for (let depth = 0; result.kind === 'index'; depth++) {
-    if (depth >= MAX_INDEX_DEPTH) throw new RegistryError('PROTOCOL', `${reference.registry}/${reference.repository}: indexes nested deeper than ${MAX_INDEX_DEPTH}`);
-    const manifests = (await result.index.manifest()).manifests;
-    const entry = manifests.find((m) => matches(m.platform, wanted)) ?? manifests.find((m) => isIndexType(m.mediaType) && m.platform === undefined);
-    if (!entry) {
-      const offered = manifests.map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` : '?')).join(', ');
-      throw new RegistryError('PLATFORM_NOT_FOUND', `${reference.registry}/${reference.repository}: no image for ${wanted.os}/${wanted.architecture} (the index has ${offered || 'nothing'})`);
-    }
-    result = wrap(client, reference.repository, await client.getManifest(reference.repository, entry.digest));
+  const where = `${reference.registry}/${reference.repository}`;
+  try {
+    return await selectPlatform(result, parsePlatform(options.platform), where);
+  } catch (e) {
+    // The one platform rule lives in src/image; here a miss keeps the registry's stable code.
+    if (e instanceof InputError && e.code === 'not-found') throw new RegistryError('PLATFORM_NOT_FOUND', e.message);
+    if (e instanceof FormatError && e.code === 'limit') throw new RegistryError('PROTOCOL', e.message);
+    throw e;
   }
-  const config = await result.image.config();
-  if (config.os !== wanted.os || config.architecture !== wanted.architecture) {
-    throw new RegistryError('PLATFORM_NOT_FOUND', `${reference.registry}/${reference.repository}: the image is ${config.os}/${config.architecture}, not ${wanted.os}/${wanted.architecture}`);
-  }
-  return result;
 }

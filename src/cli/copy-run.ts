@@ -1,0 +1,33 @@
+import { openImageReference, writeImageReference, type ReferenceOptions } from '../image/open-reference.js';
+import { formatImageReference, parseImageReference } from '../image/refs.js';
+import { UsageError } from '../errors.js';
+import type { ParsedOptions } from './command.js';
+
+/** Runs `fromscratch copy` (see copy-command.ts for its options). */
+export async function runCopy(positionals: readonly string[], options: ParsedOptions): Promise<number> {
+  const [sourceText, destinationText] = positionals;
+  if (sourceText === undefined || destinationText === undefined) throw new UsageError('copy: needs <source> and <destination>');
+  // Both parsed before anything is read, so a typo in either fails first.
+  const source = parseImageReference(sourceText);
+  const destination = parseImageReference(destinationText);
+  if (destination.transport === 'docker-archive' && destination.reference?.kind === 'index') {
+    throw new UsageError(`copy: ${destinationText}: a docker-archive is written with a REPO:TAG name, not @N`);
+  }
+  const platform = options.platform;
+  if (typeof platform === 'string' && !/^[^/\s]+\/[^/\s]+(\/[^/\s]+)?$/.test(platform)) {
+    throw new UsageError(`copy: --platform ${JSON.stringify(platform)} is not os/arch[/variant]`);
+  }
+  const registry: ReferenceOptions = {
+    ...(options.insecure === true ? { insecure: true } : {}),
+    ...(typeof options.caFile === 'string' ? { caFile: options.caFile } : {}),
+  };
+  const opened = await openImageReference(source, { ...registry, ...(typeof platform === 'string' ? { platform } : {}) });
+  try {
+    const descriptor = await writeImageReference(destination, opened.root, registry);
+    const result = { source: formatImageReference(source), destination: formatImageReference(destination), digest: descriptor.digest };
+    process.stdout.write(options.json === true ? `${JSON.stringify(result)}\n` : `${result.destination} ${result.digest}\n`);
+    return 0;
+  } finally {
+    await opened.close();
+  }
+}
