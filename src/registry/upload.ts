@@ -130,20 +130,7 @@ async function uploadOnce(
       parts.push(chunk);
     }
     checkContent(session, descriptor, hasher, what);
-    const body = new Uint8Array(Buffer.concat(parts));
-    const res = await session.request({
-      method: 'PUT',
-      path: withDigest(location, descriptor.digest),
-      headers: { 'content-type': 'application/octet-stream' },
-      body,
-      scopes: [pushScope(repository)],
-      expect: [201],
-      what,
-      noRetry: true,
-    }).catch((e: unknown) => {
-      throw isRestartable(e) ? new RestartUpload((e as Error).message) : e;
-    });
-    drain(res);
+    await finishUpload(session, repository, location, descriptor, what, new Uint8Array(Buffer.concat(parts)));
     return;
   }
   let offset = 0;
@@ -184,16 +171,31 @@ async function uploadOnce(
     offset += chunk.length;
   }
   checkContent(session, descriptor, hasher, what);
-  const res = await session.request({
-    method: 'PUT',
-    path: withDigest(location, descriptor.digest),
-    scopes: [pushScope(repository)],
-    expect: [201],
-    what,
-    noRetry: true,
-  }).catch((e: unknown) => {
-    throw isRestartable(e) ? new RestartUpload((e as Error).message) : e;
-  });
+  await finishUpload(session, repository, location, descriptor, what);
+}
+
+/** The closing PUT with the digest: the whole blob (monolithic upload) or nothing more (after chunks). */
+async function finishUpload(
+  session: RegistrySession,
+  repository: string,
+  location: string,
+  descriptor: Descriptor,
+  what: string,
+  body?: Uint8Array,
+): Promise<void> {
+  const res = await session
+    .request({
+      method: 'PUT',
+      path: withDigest(location, descriptor.digest),
+      ...(body ? { headers: { 'content-type': 'application/octet-stream' }, body } : {}),
+      scopes: [pushScope(repository)],
+      expect: [201],
+      what,
+      noRetry: true,
+    })
+    .catch((e: unknown) => {
+      throw isRestartable(e) ? new RestartUpload((e as Error).message) : e;
+    });
   drain(res);
 }
 
