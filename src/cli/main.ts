@@ -1,6 +1,7 @@
 import { describeError, FromscratchError } from '../errors.js';
 import { runProgram, type CommandSpec, type Program } from './command.js';
 import { buildCommand } from './build-command.js';
+import { checkCommand } from './check-command.js';
 import { copyCommand } from './copy-command.js';
 import { dockerfileCommand } from './dockerfile-command.js';
 import { runInspect } from './inspect-command.js';
@@ -22,7 +23,7 @@ export const PROGRAM: Program = {
   name: 'fromscratch',
   version: '0.1.0',
   summary: 'Ship Go programs, and any Linux binary, in the smallest container image that actually runs them.',
-  commands: [inspectCommand, dockerfileCommand, buildCommand, copyCommand],
+  commands: [inspectCommand, dockerfileCommand, buildCommand, checkCommand, copyCommand],
 };
 
 /**
