@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, posix } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { dirname, join, posix } from 'node:path';
 import { FormatError, InputError } from '../errors.js';
+import { temporaryPathBeside } from '../io/atomic.js';
 import { readTar, writeTar, type TarInput } from '../layer/index.js';
 import { streamToNewFile } from './oci-layout-writer.js';
 
@@ -145,7 +144,7 @@ export async function packArchive(dir: string, files: readonly string[], out: st
     }),
   );
   await mkdir(dirname(out), { recursive: true });
-  const temp = join(dirname(out), `.${basename(out)}.tmp-${randomBytes(6).toString('hex')}`);
+  const temp = temporaryPathBeside(out);
   try {
     await streamToNewFile(writeTar(entries), temp);
     await rename(temp, out);

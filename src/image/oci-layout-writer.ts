@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { InputError } from '../errors.js';
+import { temporaryPathBeside, writeFileAtomic } from '../io/atomic.js';
 import { verifyingStream } from '../layer/index.js';
 import { digestHex } from './blob-streams.js';
 import { collectBlobs, rootDescriptor, type BlobToWrite } from './blob-walk.js';
@@ -122,7 +122,7 @@ async function writeBlob(blobDir: string, blob: BlobToWrite): Promise<boolean> {
   const path = join(blobDir, hex);
   const present = await stat(path).catch(() => undefined);
   if (present !== undefined && present.isFile() && present.size === blob.descriptor.size) return false;
-  const temp = join(blobDir, `.tmp-${hex}-${randomBytes(6).toString('hex')}`);
+  const temp = temporaryPathBeside(path);
   try {
     await streamToNewFile(verifyingStream(await blob.open(), blob.descriptor, `blob ${blob.descriptor.digest}`), temp);
     await rename(temp, path);
@@ -142,19 +142,3 @@ export async function streamToNewFile(input: NodeJS.ReadableStream, path: string
   await pipeline(input, createWriteStream(path, { flags: 'wx', mode }));
 }
 
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = join(dirname(path), `.tmp-${basename(path)}-${randomBytes(6).toString('hex')}`);
-  try {
-    const handle = await open(temp, 'wx', 0o644);
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (e) {
-    await unlink(temp).catch(() => undefined);
-    throw e;
-  }
-}

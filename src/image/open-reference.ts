@@ -1,4 +1,4 @@
-import { FormatError, InputError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { RegistryClient } from '../registry/client.js';
 import { parsePlatform, pullImage } from '../registry/pull.js';
 import { pushImage } from '../registry/push.js';

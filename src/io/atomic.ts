@@ -1,4 +1,4 @@
-import { rename, unlink, writeFile } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 
@@ -15,11 +15,21 @@ export function temporaryPathBeside(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${counter}.${salt}.tmp`);
 }
 
-/** Writes through a temporary file in the same directory and renames it, so readers never see half a file. */
+/**
+ * Writes through a temporary file in the same directory, flushed to disk,
+ * and renames it, so readers never see half a file (an OCI layout's
+ * index.json rename is its commit point).
+ */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const temporary = temporaryPathBeside(path);
   try {
-    await writeFile(temporary, data, { flag: 'wx', mode });
+    const handle = await open(temporary, 'wx', mode);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temporary, path);
   } catch (e) {
     await unlink(temporary).catch(() => undefined);

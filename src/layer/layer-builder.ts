@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { InputError, isFromscratchError } from '../errors.js';
+import { temporaryPathBeside } from '../io/atomic.js';
 import { type Digest, MEDIA_TYPES } from '../image/types.js';
 import { DigestStream } from './digest.js';
 import { gzipParallel } from './gzip.js';
@@ -49,7 +49,7 @@ export interface BuiltLayer {
  * (tar validation errors are FormatErrors; file-system errors InputError 'io').
  */
 export async function buildLayer(entries: AsyncIterable<TarInput> | Iterable<TarInput>, options: BuildLayerOptions): Promise<BuiltLayer> {
-  const tempPath = join(options.directory, `.layer-${randomUUID()}.tmp`);
+  const tempPath = temporaryPathBeside(join(options.directory, 'layer'));
   const diffDigest = new DigestStream();
   const blobDigest = new DigestStream();
   // The callback form returns the last stream and forwards any tar error into it, where the next stage sees it.

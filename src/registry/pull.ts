@@ -1,10 +1,8 @@
-import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { FormatError, InputError, RegistryError } from '../errors.js';
 import { isIndexType, parseImageConfig, parseImageManifest, parseIndexManifest } from '../image/parse-documents.js';
 import { selectPlatform } from '../image/platform.js';
+import { blobLayer } from '../image/oci-layout.js';
 import {
-  MEDIA_TYPES,
   type Descriptor,
   type Digest,
   type Image,
@@ -43,42 +41,22 @@ export interface PullOptions extends ClientOptions {
 }
 
 
-function gzipped(mediaType: string): boolean {
-  return mediaType === MEDIA_TYPES.ociLayerGzip || mediaType === MEDIA_TYPES.dockerLayerGzip || mediaType.endsWith('+gzip');
-}
-
-class PulledLayer implements RegistryLayer {
-  readonly registryOrigin: RegistryOrigin;
-  constructor(
-    private readonly client: RegistryClient,
-    private readonly repository: string,
-    readonly descriptor: Descriptor,
-    private readonly diff: Digest | undefined,
-  ) {
-    this.registryOrigin = { registry: client.registry, repository };
-  }
-
-  open(): Promise<Readable> {
-    return this.client.openBlob(this.repository, this.descriptor);
-  }
-
-  async diffId(): Promise<Digest> {
-    if (this.diff === undefined) throw new FormatError('malformed', `${this.client.registry}/${this.repository}@${this.descriptor.digest}: the config has no diff_id for this layer`);
-    return this.diff;
-  }
-
-  async uncompressed(): Promise<Readable> {
-    const { mediaType } = this.descriptor;
-    const stored = await this.open();
-    if (gzipped(mediaType)) {
-      const gunzip = createGunzip();
-      stored.on('error', (e) => gunzip.destroy(e));
-      return stored.pipe(gunzip);
-    }
-    if (mediaType === MEDIA_TYPES.ociLayer || mediaType.endsWith('.tar')) return stored;
-    stored.destroy();
-    throw new FormatError('unsupported', `${this.client.registry}/${this.repository}@${this.descriptor.digest}: layer media type ${mediaType} cannot be decompressed here`);
-  }
+/**
+ * A registry layer: the same Layer as a layout's (blobLayer decompresses by
+ * media type and checks the diff_id), plus where it came from, so a later
+ * push to the same registry can mount it instead of sending it again.
+ */
+function pulledLayer(client: RegistryClient, repository: string, descriptor: Descriptor, diffId: Digest | undefined): RegistryLayer {
+  const where = `${client.registry}/${repository}@${descriptor.digest}`;
+  const layer = blobLayer(descriptor, diffId ?? '', () => client.openBlob(repository, descriptor), `${client.registry}/${repository}`);
+  return {
+    ...layer,
+    registryOrigin: { registry: client.registry, repository },
+    diffId: async () => {
+      if (diffId === undefined) throw new FormatError('malformed', `${where}: the config has no diff_id for this layer`);
+      return diffId;
+    },
+  };
 }
 
 class PulledImage implements Image {
@@ -113,7 +91,7 @@ class PulledImage implements Image {
   }
   async layers(): Promise<readonly Layer[]> {
     const diffIds = (await this.config()).rootfs.diff_ids;
-    return this.parsed.layers.map((d, i) => new PulledLayer(this.client, this.repository, d, diffIds[i]));
+    return this.parsed.layers.map((d, i) => pulledLayer(this.client, this.repository, d, diffIds[i]));
   }
 }
 
