@@ -1,105 +1,27 @@
 #!/usr/bin/env node
-// Prints each performance figure as a ratio against what a person would
-// otherwise run. Run with `npm run bench` (builds first). Needs the test
-// machine's packages (scripts/setup-test-machine.sh): go, file, GNU time.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+// Prints every performance figure as a ratio against the tools a person
+// would otherwise run: one script, one section per command. Run with
+// `npm run bench` (builds first). Needs the test machine's packages
+// (scripts/setup-test-machine.sh): go, file, pigz, skopeo, GNU time...
+// `node bench/run.js inspect build` runs only those sections.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cache = join(repo, '.cache', 'bench');
-const cli = join(repo, 'bin', 'fromscratch.js');
-const GO = process.env.GO123 ?? '/usr/lib/go-1.23/bin/go';
-const RUNS = Number(process.env.BENCH_RUNS ?? 9);
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-/** Median wall time in ms of `argv` over RUNS runs (after one warm-up). */
-function wall(argv, options = {}) {
-  const run = () => {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30, ...options });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.status !== 0 && r.status !== 1) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
-    return ms;
-  };
-  run();
-  return median(Array.from({ length: RUNS }, run));
-}
-
-/** Peak resident memory in KiB, from GNU time. */
-function peakKiB(argv) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  const lines = r.stderr.trim().split('\n');
-  return Number(lines[lines.length - 1]);
-}
-
-/** A Go binary of about `mb` MB (embedded payload), built once and cached. */
-function bigGoBinary(mb) {
-  const out = join(cache, `big-${mb}mb`);
-  if (existsSync(out)) return out;
-  const src = join(cache, `src-${mb}`);
-  mkdirSync(src, { recursive: true });
-  for (const f of ['go.mod', 'main.go']) copyFileSync(join(repo, 'bench', 'go', 'big', f), join(src, f));
-  // Deterministic pseudo-random payload so it does not compress away.
-  const payload = Buffer.alloc(mb * 1024 * 1024);
-  let seed = Buffer.alloc(0);
-  for (let off = 0; off < payload.length; off += 64) {
-    seed = createHash('sha512').update(seed).update(String(off)).digest();
-    seed.copy(payload, off);
+const here = dirname(fileURLToPath(import.meta.url));
+const sections = ['inspect', 'build', 'check', 'registry'];
+const wanted = process.argv.slice(2);
+let failed = false;
+for (const name of sections) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  const script = join(here, `${name}.js`);
+  if (!existsSync(script)) continue;
+  console.log(`\n== ${name}`);
+  const r = spawnSync(process.execPath, [script], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.log(`(${name} bench failed with exit code ${r.status})`);
+    failed = true;
   }
-  writeFileSync(join(src, 'payload.bin'), payload);
-  execFileSync(GO, ['build', '-trimpath', '-o', out, '.'], {
-    cwd: src,
-    env: { ...process.env, CGO_ENABLED: '0', GOPROXY: 'off', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', GOCACHE: join(repo, '.cache', 'go-build') },
-    stdio: 'inherit',
-  });
-  return out;
 }
-
-function ratio(a, b) {
-  return (a / b).toFixed(2) + 'x';
-}
-
-function row(name, ours, theirs, theirName, unit = 'ms') {
-  console.log(`${name.padEnd(46)} ${ours.toFixed(1).padStart(8)} ${unit}  vs ${theirName.padEnd(28)} ${theirs.toFixed(1).padStart(8)} ${unit}  ratio ${ratio(ours, theirs)}`);
-}
-
-mkdirSync(cache, { recursive: true });
-console.log(`fromscratch bench (median of ${RUNS} runs, ${process.version})`);
-
-// 1. One big Go binary: wall time against Node's own start-up (our floor).
-const big50 = bigGoBinary(50);
-const big10 = bigGoBinary(10);
-const nodeFloor = wall([process.execPath, '-e', '0']);
-const inspect50 = wall([process.execPath, cli, 'inspect', '--json', big50]);
-row(`inspect ${(statSync(big50).size / 1e6).toFixed(0)} MB Go binary`, inspect50, nodeFloor, 'node -e 0');
-const inspectText = wall([process.execPath, cli, 'inspect', big50]);
-row('inspect (text) same binary', inspectText, nodeFloor, 'node -e 0');
-const fileGo = wall(['sh', '-c', `file ${big50} >/dev/null && ${GO} version -m ${big50} >/dev/null`]);
-row('inspect same binary', inspect50, fileGo, 'file + go version -m');
-
-// 1b. How much of the file inspect reads (by offset, never whole).
-const readStats = spawnSync(process.execPath, [join(repo, 'bench', 'bytes-read.js'), big50], { encoding: 'utf8' });
-if (readStats.status !== 0) throw new Error(readStats.stderr);
-console.log(readStats.stdout.trim());
-
-// 2. Peak memory must not grow with the file's size.
-const rss10 = peakKiB([process.execPath, cli, 'inspect', '--json', big10]);
-const rss50 = peakKiB([process.execPath, cli, 'inspect', '--json', big50]);
-const rssNode = peakKiB([process.execPath, '-e', '0']);
-console.log(`peak RSS: node -e 0 ${rssNode} KiB; inspect 10 MB ${rss10} KiB; inspect 50 MB ${rss50} KiB; growth 50/10 MB ${ratio(rss50, rss10)}`);
-
-// 3. Directories of binaries, one process each side: a distribution's
-// /usr/bin (mostly C, a few big Go programs) and a Go toolchain's own tools.
-for (const dir of ['/usr/bin', dirname(dirname(GO)) + '/pkg/tool/linux_amd64']) {
-  const count = readdirSync(dir).length;
-  const ours = wall([process.execPath, cli, 'inspect', '--json', '--fail-on', 'none', dir]);
-  const theirs = wall(['sh', '-c', `file ${dir}/* >/dev/null; ${GO} version -m ${dir} >/dev/null`]);
-  row(`inspect ${dir.replace(/^\/usr\/lib\//, '')} (${count} entries)`, ours, theirs, 'file + go version -m');
-}
+process.exit(failed ? 1 : 0);
