@@ -7,6 +7,7 @@ import { platformText } from '../image/platform.js';
 import type { Image, ImageConfig } from '../image/types.js';
 import { ImageRootFS, type ImageRootFSOptions } from '../rootfs/image-fs.js';
 import { resolveCommand } from './entrypoint.js';
+import { at, type CheckFinding } from './findings.js';
 import { goNeedFindings, userFindings } from './needs-in-image.js';
 import { symbolVersionFindings } from './symbol-versions.js';
 
@@ -28,8 +29,9 @@ export interface CheckedPlatform {
   readonly entrypoint: { readonly argv: readonly string[]; readonly path: string | null };
   /** No finding of severity error. */
   readonly ok: boolean;
-  readonly findings: readonly Finding[];
+  readonly findings: readonly CheckFinding[];
 }
+
 
 /** The finding ids the link analysis produces that matter inside an image (the rest describe the binary, not the image). */
 const LINK_FINDINGS_KEPT = new Set(['interpreter-missing', 'library-missing', 'not-linux', 'not-executable', 'pie-needs-interpreter']);
@@ -40,17 +42,18 @@ export async function checkImage(image: Image, options: CheckOptions): Promise<C
   const config = await image.config();
   const platform = platformText({ os: config.os, architecture: config.architecture, ...(config.variant !== undefined ? { variant: config.variant } : {}) });
   const fs = await ImageRootFS.open(image, options.name, options);
-  const findings: Finding[] = refusedFindings(fs);
+  const findings: CheckFinding[] = refusedFindings(fs);
   const resolved = await resolveCommand(fs, config.config);
   const entrypoint = { argv: resolved.argv, path: resolved.path };
-  findings.push(...(await entrypointFindings(fs, config, resolved.command, resolved.path, resolved.searched)));
+  findings.push(...at(resolved.path, await entrypointFindings(fs, config, resolved.command, resolved.path, resolved.searched)));
   findings.push(...(await userFindings(fs, config.config)));
   return { platform, entrypoint, ok: !findings.some((f) => f.severity === 'error'), findings };
 }
 
-function refusedFindings(fs: ImageRootFS): Finding[] {
+function refusedFindings(fs: ImageRootFS): CheckFinding[] {
   return fs.refusedEntries.map((r) => ({
     id: 'layer-entry-refused',
+    path: `/${r.path.replace(/^\/+/, '')}`,
     severity: 'warning',
     message: `layer ${r.layer + 1}: ${r.path}: ${r.reason}; the entry was left out`,
     fix: 'rebuild the layer so that hard links point at files inside the image',
@@ -63,7 +66,7 @@ async function entrypointFindings(
   command: string | null,
   path: string | null,
   searched: readonly string[],
-): Promise<Finding[]> {
+): Promise<(Finding | CheckFinding)[]> {
   if (command === null) {
     return [{ id: 'entrypoint-missing', severity: 'error', message: 'the config has no Entrypoint or Cmd: there is nothing to run', fix: 'set ENTRYPOINT ["/path/to/binary"] (fromscratch build sets it)' }];
   }
@@ -92,7 +95,7 @@ async function entrypointFindings(
     if (!opened) {
       return [{ id: 'entrypoint-not-executable', severity: 'error', message: `${path} is neither an ELF binary nor a "#!" script: exec fails with "exec format error"`, fix: 'point Entrypoint at a Linux executable' }];
     }
-    const findings: Finding[] = [];
+    const findings: (Finding | CheckFinding)[] = [];
     if (opened.identity.arch !== config.architecture && opened.kind === 'elf') {
       findings.push({
         id: 'arch-mismatch',

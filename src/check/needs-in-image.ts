@@ -1,8 +1,8 @@
 import type { GoNeed } from '../analysis/needs.js';
-import type { Finding } from '../analysis/report.js';
 import type { RootFS } from '../fs/rootfs.js';
 import type { ContainerConfig } from '../image/types.js';
 import { envValue } from './entrypoint.js';
+import type { CheckFinding } from './findings.js';
 
 /**
  * A Go program's run-time needs (from the same analysis `inspect` runs)
@@ -42,8 +42,8 @@ async function satisfiedByEnv(fs: RootFS, need: GoNeed, config: ContainerConfig 
   return undefined;
 }
 
-export async function goNeedFindings(fs: RootFS, needs: readonly GoNeed[], config: ContainerConfig | undefined): Promise<Finding[]> {
-  const findings: Finding[] = [];
+export async function goNeedFindings(fs: RootFS, needs: readonly GoNeed[], config: ContainerConfig | undefined): Promise<CheckFinding[]> {
+  const findings: CheckFinding[] = [];
   for (const need of needs) {
     const id = FINDING_OF[need.id];
     if (id === undefined || need.paths.length === 0) continue;
@@ -55,6 +55,7 @@ export async function goNeedFindings(fs: RootFS, needs: readonly GoNeed[], confi
     const missing = need.paths.filter((_, i) => !present[i]);
     findings.push({
       id,
+      path: missing[0] ?? null,
       // Certain needs fail at run time; likely/possible ones may never be reached.
       severity: need.certainty === 'certain' ? 'error' : 'warning',
       message: `${need.reason}, but ${need.match === 'any' ? 'none of' : 'the image lacks'} ${missing.join(', ')}${need.match === 'any' ? ' is in the image' : ''}${
@@ -67,11 +68,11 @@ export async function goNeedFindings(fs: RootFS, needs: readonly GoNeed[], confi
 }
 
 /** Whether the config's User names a user (and group) that the image's /etc/passwd (and /etc/group) define. */
-export async function userFindings(fs: RootFS, config: ContainerConfig | undefined): Promise<Finding[]> {
+export async function userFindings(fs: RootFS, config: ContainerConfig | undefined): Promise<CheckFinding[]> {
   const user = config?.User ?? '';
   if (user === '') return [];
   const [userPart = '', groupPart] = user.split(':', 2);
-  const findings: Finding[] = [];
+  const findings: CheckFinding[] = [];
   const check = async (name: string, file: string, what: string): Promise<void> => {
     if (name === '' || /^\d+$/.test(name)) return; // numeric ids need no database
     const text = await fs.readSmallFile(file).catch(() => undefined);
@@ -81,6 +82,7 @@ export async function userFindings(fs: RootFS, config: ContainerConfig | undefin
     if (names.has(name)) return;
     findings.push({
       id: 'user-unknown',
+      path: file,
       severity: 'error',
       message: `the config's User ${JSON.stringify(user)} names ${what} ${name}, which ${file} ${text === undefined ? 'does not exist to define' : 'does not define'}: the runtime refuses to start`,
       fix: `use a numeric uid:gid (for example --user 65532:65532), or add ${name} to ${file}`,

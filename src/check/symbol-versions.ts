@@ -1,8 +1,9 @@
-import type { Finding, LibraryEntry } from '../analysis/report.js';
+import type { LibraryEntry } from '../analysis/report.js';
 import { parseElf } from '../elf/index.js';
 import type { ElfFile } from '../elf/types.js';
 import { isFromscratchError } from '../errors.js';
 import type { RootFS } from '../fs/rootfs.js';
+import type { CheckFinding } from './findings.js';
 
 /**
  * GNU symbol versions checked in the image: every version an object needs
@@ -11,7 +12,7 @@ import type { RootFS } from '../fs/rootfs.js';
  * `GLIBC_2.34' not found". Checked for the entrypoint and every library it
  * loads, each library read once.
  */
-export async function symbolVersionFindings(fs: RootFS, entrypoint: string, elf: ElfFile, libraries: readonly LibraryEntry[]): Promise<Finding[]> {
+export async function symbolVersionFindings(fs: RootFS, entrypoint: string, elf: ElfFile, libraries: readonly LibraryEntry[]): Promise<CheckFinding[]> {
   const parsed = new Map<string, Promise<ElfFile | undefined>>();
   const load = (path: string): Promise<ElfFile | undefined> => {
     let pending = parsed.get(path);
@@ -30,7 +31,7 @@ export async function symbolVersionFindings(fs: RootFS, entrypoint: string, elf:
   const objects: [string, ElfFile | undefined][] = [[entrypoint, elf]];
   for (const path of new Set(pathOf.values())) objects.push([path, await load(path)]);
 
-  const findings: Finding[] = [];
+  const findings: CheckFinding[] = [];
   for (const [path, object] of objects) {
     for (const need of object?.versionNeeds ?? []) {
       const libraryPath = pathOf.get(need.file);
@@ -42,6 +43,7 @@ export async function symbolVersionFindings(fs: RootFS, entrypoint: string, elf:
       if (missing.length === 0) continue;
       findings.push({
         id: 'symbol-version-missing',
+        path: libraryPath,
         severity: 'error',
         message: `${path} needs ${missing.join(', ')} from ${need.file}, which ${libraryPath} in the image does not define: ld.so stops with "version not found"`,
         fix: `use a base image whose ${need.file} is new enough, or build against the image's older library`,

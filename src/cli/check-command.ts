@@ -14,6 +14,7 @@ export const checkCommand: CommandSpec = {
     { name: 'insecure', description: 'allow plain HTTP and unverified TLS for registries not on loopback' },
     { name: 'ca-file', value: 'file', description: 'PEM file of extra CA certificates to trust for registries' },
     { name: 'json', description: 'print {image, platforms: [{platform, entrypoint, ok, findings}]} as JSON' },
+    { name: 'sarif', description: 'print the findings as a SARIF 2.1.0 log, for code-scanning uploads in CI' },
   ],
   async run(positionals, options) {
     // Loaded on use: the image, layer and analysis code is large.

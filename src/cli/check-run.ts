@@ -6,6 +6,7 @@ import { isIndexType } from '../image/parse-documents.js';
 import { formatImageReference, parseImageReference } from '../image/refs.js';
 import type { Image, ImageIndex, ImageOrIndex } from '../image/types.js';
 import type { ParsedOptions } from './command.js';
+import { checkSarif } from './sarif.js';
 import { styleFor, type Style } from './style.js';
 
 /** Indexes nest; deeper than this is refused (as selectPlatform does). */
@@ -26,6 +27,7 @@ export async function runCheck(positionals: readonly string[], options: ParsedOp
   if (platform !== undefined && (typeof platform !== 'string' || !/^[^/\s]+\/[^/\s]+(\/[^/\s]+)?$/.test(platform))) {
     throw new UsageError(`check: --platform ${JSON.stringify(platform)} is not os/arch[/variant]`);
   }
+  if (options.json === true && options.sarif === true) throw new UsageError('check: --json and --sarif are two outputs; give one');
   const failOn = typeof options.failOn === 'string' ? options.failOn : 'error';
   const reference: ReferenceOptions = {
     ...(options.insecure === true ? { insecure: true } : {}),
@@ -43,7 +45,9 @@ export async function runCheck(positionals: readonly string[], options: ParsedOp
   } finally {
     await opened.close();
   }
-  process.stdout.write(options.json === true ? `${JSON.stringify(result)}\n` : renderCheck(result));
+  process.stdout.write(
+    options.sarif === true ? `${JSON.stringify(checkSarif(result), null, 2)}\n` : options.json === true ? `${JSON.stringify(result)}\n` : renderCheck(result),
+  );
   return exitCode(result, failOn);
 }
 
