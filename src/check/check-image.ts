@@ -9,6 +9,7 @@ import { ImageRootFS, type ImageRootFSOptions } from '../rootfs/image-fs.js';
 import { resolveCommand } from './entrypoint.js';
 import { at, type CheckFinding } from './findings.js';
 import { goNeedFindings, userFindings } from './needs-in-image.js';
+import { nsswitchFindings } from './nsswitch.js';
 import { symbolVersionFindings } from './symbol-versions.js';
 
 /**
@@ -110,6 +111,7 @@ async function entrypointFindings(
       findings.push(...(await symbolVersionFindings(fs, path, opened.elf, analysed.report.libraries)));
     }
     findings.push(...(await goNeedFindings(fs, analysed.goNeeds, config.config)));
+    findings.push(...(await nsswitchFindings(fs, analysed.report)));
     return findings;
   } finally {
     await source.close();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -8,7 +8,7 @@ import { run } from '../testing/process.js';
 import { fixture } from '../testing/fixtures.js';
 import { ImageRootFS } from '../rootfs/image-fs.js';
 import { checkImage, type CheckedPlatform } from './check-image.js';
-import { extendImage, layoutImage, singleFileImage } from './check-images.js';
+import { extendImage, layoutImage, lddLibraries, oldLibc, singleFileImage, whiteoutEntry } from './check-images.js';
 
 /**
  * `check` on real images from `fromscratch build` and on images broken in
@@ -25,15 +25,6 @@ async function built(name: string, caSource: 'host' | 'node' | 'none' = 'host'):
   const dir = join(work, `${name}-${caSource}`);
   await buildImage([fixture(name)], { output: `oci:${dir}:v1`, caSource });
   return dir;
-}
-
-/** ldd's answer for the fixture: library name → host path. */
-async function lddLibraries(binary: string): Promise<Map<string, string>> {
-  const result = await run('ldd', [binary]);
-  assert.equal(result.code, 0, result.stderr);
-  const map = new Map<string, string>();
-  for (const m of result.stdout.matchAll(/^\s*(\S+) => (\S+) \(/gm)) map.set(m[1] as string, m[2] as string);
-  return map;
 }
 
 test('a static Go image from build is ok; the same binary with a non-executable mode or a missing path is not', async () => {
@@ -80,9 +71,7 @@ test('the build of a dynamic binary is ok; whiting out its libc in an upper laye
   assert.ok(libc, 'ldd names libc.so.6');
   const inImage = await (await ImageRootFS.open(image, 'c-dynamic')).realpath(libc);
   assert.ok(inImage, `${libc} is in the built image`);
-  const parts = inImage.slice(1).split('/');
-  const whiteout = [...parts.slice(0, -1), `.wh.${parts[parts.length - 1]}`].join('/');
-  const broken = await checkImage(await extendImage(image, [{ header: { path: whiteout, type: 'file', mode: 0o644, size: 0 }, body: new Uint8Array() }]), { name: 'whiteout' });
+  const broken = await checkImage(await extendImage(image, [whiteoutEntry(inImage)]), { name: 'whiteout' });
   assert.deepEqual(ids(broken), ['library-missing']);
   assert.match(broken.findings[0]?.message ?? '', /libc\.so\.6/);
 });
@@ -129,20 +118,14 @@ test('a binary needing a newer glibc symbol version than the image libc defines 
   const libcInImage = await (await ImageRootFS.open(image, 'c-dynamic')).realpath(libcHost);
   assert.ok(libcInImage);
   // An "old libc": a shared object named libc.so.6 that defines only GLIBC_2.2.5.
-  const src = join(work, 'oldc.c');
-  const map = join(work, 'oldc.map');
+  const body = await oldLibc(work);
   const lib = join(work, 'libc.so.6');
-  await writeFile(src, 'int old_function(void) { return 1; }\n');
-  await writeFile(map, 'GLIBC_2.2.5 { global: old_function; local: *; };\n');
-  const gcc = await run('gcc', ['-shared', '-fPIC', '-nostdlib', '-o', lib, `-Wl,-soname,libc.so.6`, `-Wl,--version-script=${map}`, src]);
-  assert.equal(gcc.code, 0, gcc.stderr);
   // readelf is the oracle for what the binary needs and what the fake defines.
   const needs = (await run('readelf', ['-V', '-W', binary])).stdout;
   const defines = (await run('readelf', ['-V', '-W', lib])).stdout;
   assert.match(needs, /Name: GLIBC_2\.34/);
   assert.doesNotMatch(defines, /GLIBC_2\.34/);
   assert.match(defines, /GLIBC_2\.2\.5/);
-  const body = new Uint8Array(await readFile(lib));
   const old = await extendImage(image, [{ header: { path: libcInImage.slice(1), type: 'file', mode: 0o755, size: body.length }, body }]);
   const result = await checkImage(old, { name: 'old-libc' });
   assert.deepEqual(ids(result), ['symbol-version-missing']);
