@@ -8,7 +8,8 @@ set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 packages=(golang-go golang-1.23-go file binutils gcc libc6-dev musl-tools
-  qemu-user-static skopeo umoci runc docker-registry pigz gzip hyperfine time apache2-utils openssl python3)
+  qemu-user-static skopeo umoci runc docker-registry pigz gzip hyperfine time apache2-utils openssl python3
+  debootstrap)
 
 missing=()
 for p in "${packages[@]}"; do
