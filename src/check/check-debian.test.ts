@@ -10,7 +10,7 @@ import { ImageRootFS } from '../rootfs/image-fs.js';
 import { debianImage } from '../testing/debian-root.js';
 import { runBundle, unpackBundle } from '../testing/runc.js';
 import { checkImage } from './check-image.js';
-import { whiteoutEntry } from './check-images.js';
+import { countingImage, whiteoutEntry } from './check-images.js';
 
 /**
  * A real distribution root: Debian bookworm minbase from debootstrap
@@ -44,6 +44,10 @@ test("Debian minbase's own binaries pass check and run; without libc both check 
     assert.deepEqual(result.findings, [], JSON.stringify(config));
     assert.equal(result.ok, true);
   }
+  // One pass: the layer is streamed once, to index it and keep what check reads.
+  const counted = await countingImage(good);
+  assert.equal((await checkImage(counted.image, { name: 'debian' })).ok, true);
+  assert.equal(counted.streams(), 1);
   assert.equal(await runcExit(good, 'good'), 0);
 
   const broken = await debianImage({ Entrypoint: ['/bin/ls', '/'] }, [whiteoutEntry(libc)]);

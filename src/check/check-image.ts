@@ -4,9 +4,9 @@ import { openExecutable } from '../binary/open.js';
 import { describeError } from '../errors.js';
 import type { RootFS } from '../fs/rootfs.js';
 import { platformText } from '../image/platform.js';
-import type { Image, ImageConfig } from '../image/types.js';
+import type { ContainerConfig, Image, ImageConfig } from '../image/types.js';
 import { ImageRootFS, type ImageRootFSOptions } from '../rootfs/image-fs.js';
-import { resolveCommand } from './entrypoint.js';
+import { commandLine, resolveCommand } from './entrypoint.js';
 import { at, type CheckFinding } from './findings.js';
 import { goNeedFindings, userFindings } from './needs-in-image.js';
 import { nsswitchFindings } from './nsswitch.js';
@@ -42,13 +42,34 @@ const SHEBANG_BYTES = 256;
 export async function checkImage(image: Image, options: CheckOptions): Promise<CheckedPlatform> {
   const config = await image.config();
   const platform = platformText({ os: config.os, architecture: config.architecture, ...(config.variant !== undefined ? { variant: config.variant } : {}) });
-  const fs = await ImageRootFS.open(image, options.name, options);
+  const fs = await ImageRootFS.open(image, options.name, { keep: keepForCheck(config.config), ...options });
   const findings: CheckFinding[] = refusedFindings(fs);
   const resolved = await resolveCommand(fs, config.config);
   const entrypoint = { argv: resolved.argv, path: resolved.path };
   findings.push(...at(resolved.path, await entrypointFindings(fs, config, resolved.command, resolved.path, resolved.searched)));
   findings.push(...(await userFindings(fs, config.config)));
   return { platform, entrypoint, ok: !findings.some((f) => f.severity === 'error'), findings };
+}
+
+/** Files the loader rules and the needs checks read (src/linker, needs-in-image): kept by the indexing pass. */
+const CONFIG_FILES = new Set(['etc/ld.so.cache', 'etc/ld.so.conf', 'etc/passwd', 'etc/group', 'etc/nsswitch.conf']);
+const CONFIG_PATTERN = /^etc\/(?:ld\.so\.conf\.d\/[^/]+|ld-musl-[^/]+\.path)$/;
+/** A shared object or a loader by its name: libc.so.6, libfoo.so, ld-linux-x86-64.so.2. */
+const SHARED_OBJECT = /\.so(?:\.[0-9][0-9.]*)?$/;
+
+/**
+ * What `check` will read, guessed before it knows the entrypoint's needs:
+ * the command (by name, wherever PATH or links put it), the loader's and
+ * the needs' configuration files, and every shared object. Kept by the one
+ * indexing pass, within its byte budget, so that the common image is
+ * streamed once; anything else is read by streaming its layer again.
+ */
+export function keepForCheck(config: ContainerConfig | undefined): (path: string) => boolean {
+  const command = commandLine(config)[0]?.split('/').pop() ?? '';
+  return (path) => {
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    return (command !== '' && name === command) || CONFIG_FILES.has(path) || CONFIG_PATTERN.test(path) || SHARED_OBJECT.test(name);
+  };
 }
 
 function refusedFindings(fs: ImageRootFS): CheckFinding[] {

@@ -116,3 +116,23 @@ export async function oldLibc(work: string): Promise<Uint8Array> {
   if (gcc.code !== 0) throw new Error(`gcc: ${gcc.stderr}`);
   return new Uint8Array(await readFile(lib));
 }
+
+/** `image` with a counter of how many times its layers' blobs are opened (streamed). */
+export async function countingImage(image: Image): Promise<{ image: Image; streams: () => number }> {
+  let streams = 0;
+  const layers = (await image.layers()).map((l) => ({
+    descriptor: l.descriptor,
+    diffId: () => l.diffId(),
+    uncompressed: () => l.uncompressed(),
+    open: () => (streams++, l.open()),
+  }));
+  const counted: Image = {
+    descriptor: () => image.descriptor(),
+    rawManifest: () => image.rawManifest(),
+    manifest: () => image.manifest(),
+    rawConfig: () => image.rawConfig(),
+    config: () => image.config(),
+    layers: async () => layers,
+  };
+  return { image: counted, streams: () => streams };
+}

@@ -8,7 +8,7 @@ import { run } from '../testing/process.js';
 import { fixture } from '../testing/fixtures.js';
 import { ImageRootFS } from '../rootfs/image-fs.js';
 import { checkImage, type CheckedPlatform } from './check-image.js';
-import { extendImage, layoutImage, lddLibraries, oldLibc, singleFileImage, whiteoutEntry } from './check-images.js';
+import { countingImage, extendImage, layoutImage, lddLibraries, oldLibc, singleFileImage, whiteoutEntry } from './check-images.js';
 
 /**
  * `check` on real images from `fromscratch build` and on images broken in
@@ -65,8 +65,10 @@ test('a dynamic C binary alone in an image lacks its interpreter and libc (the o
 test('the build of a dynamic binary is ok; whiting out its libc in an upper layer gives library-missing', async () => {
   const binary = fixture('c-dynamic');
   const image = await layoutImage(await built('c-dynamic'), 'v1');
-  const good = await checkImage(image, { name: 'c-dynamic' });
+  const counted = await countingImage(image);
+  const good = await checkImage(counted.image, { name: 'c-dynamic' });
   assert.deepEqual(good.findings, []);
+  assert.equal(counted.streams(), (await image.layers()).length, 'each layer streamed once: the binary, loader and libraries are kept while indexing');
   const libc = (await lddLibraries(binary)).get('libc.so.6');
   assert.ok(libc, 'ldd names libc.so.6');
   const inImage = await (await ImageRootFS.open(image, 'c-dynamic')).realpath(libc);

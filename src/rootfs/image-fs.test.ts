@@ -205,3 +205,36 @@ test('fuzz: mutated layers give a merged tree or a FormatError/InputError, never
     }
   }
 });
+
+test('files the caller asks to keep are read in the indexing pass: opening them streams no layer again', async () => {
+  const layers = await Promise.all(
+    [
+      [dir('etc/'), file('etc/passwd', 'root:x:0:0::/:/bin/sh\n'), dir('bin/'), file('bin/app', 'old'), file('bin/other', `other${'x'.repeat(300_000)}`)],
+      [dir('bin/'), file('bin/app', 'new app'), dir('lib/'), file('lib/libz.so.1', 'z'.repeat(100))],
+      [dir('lib/'), file('lib/.wh.libz.so.1', '')],
+    ].map(async (entries) => layerFromTar(await tarBytes(entries))),
+  );
+  let streams = 0;
+  const counted = layers.map((l) => ({ ...l, open: () => (streams++, l.open()) }));
+  const asked: string[] = [];
+  const fs = await ImageRootFS.open(imageOf(counted), 'keep', {
+    keep: (path) => (asked.push(path), path === 'etc/passwd' || path.startsWith('bin/app') || path.endsWith('.so.1')),
+    keepBytes: 1000,
+  });
+  assert.equal(streams, 3, 'one stream per layer to index');
+  assert.ok(asked.includes('etc/passwd') && !asked.some((p) => p.endsWith('/') || p === 'bin'), 'asked about regular files only, by cleaned path');
+  assert.equal(text(await fs.readSmallFile('/etc/passwd')), 'root:x:0:0::/:/bin/sh\n');
+  assert.equal(text((await (await fs.open('/bin/app')).read(0, 7))), 'new app', 'the upper layer wins over a kept lower copy');
+  assert.equal(await fs.stat('/lib/libz.so.1'), undefined);
+  assert.equal(streams, 3);
+  assert.equal(fs.restreams, 0);
+  // Bigger than a stream chunk: read to its end before the layer stream is let go.
+  assert.equal(text(await fs.readSmallFile('/bin/other', 1 << 20)), `other${'x'.repeat(300_000)}`);
+  assert.equal(fs.restreams, 1, 'a file not kept is read by streaming its layer again');
+  assert.equal(streams, 4);
+
+  // Past the byte budget files are not kept, and are still read right.
+  const small = await ImageRootFS.open(imageOf(layers), 'keep', { keep: () => true, keepBytes: 4 });
+  assert.equal(text(await small.readSmallFile('/bin/app')), 'new app');
+  assert.equal(small.restreams, 1);
+});

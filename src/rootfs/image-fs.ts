@@ -1,11 +1,11 @@
 import type { Readable } from 'node:stream';
 import { FormatError, InputError } from '../errors.js';
 import { BytesSource, type ByteSource } from '../io/source.js';
-import { gunzip, readTar, verifyingStream } from '../layer/index.js';
+import { gunzip, readTar, verifyingStream, type TarHeader } from '../layer/index.js';
 import { MEDIA_TYPES, type Image, type Layer } from '../image/types.js';
 import type { FileInfo, RootFS } from '../fs/rootfs.js';
 import { DEFAULT_SMALL_FILE_LIMIT, MAX_SYMLINK_HOPS } from '../fs/host.js';
-import { MergedTree, type DataLocation, type MergedEntry, type RefusedEntry } from './merged-tree.js';
+import { cleanComponents, MAX_MERGED_ENTRIES, MergedTree, type DataLocation, type MergedEntry, type RefusedEntry } from './merged-tree.js';
 
 /** A file bigger than this is not read into memory (no entrypoint or library is). */
 export const MAX_OPEN_FILE_BYTES = 512 * 1024 * 1024;
@@ -21,7 +21,18 @@ export interface ImageRootFSOptions {
   readonly maxLayerBytes?: number;
   /** Largest file open() buffers (default 512 MiB). */
   readonly maxOpenBytes?: number;
+  /**
+   * Regular files (by their cleaned path in the layer, "etc/passwd") whose
+   * bytes the indexing pass keeps, so opening them later streams no layer
+   * again: what the caller knows it will read. Kept up to keepBytes in all.
+   */
+  readonly keep?: (path: string, size: number) => boolean;
+  /** Bytes kept by `keep` in all (default 256 MiB); past it, files are read again on open. */
+  readonly keepBytes?: number;
 }
+
+/** Bytes the indexing pass keeps for `keep` when the caller does not say. */
+export const DEFAULT_KEEP_BYTES = 256 * 1024 * 1024;
 
 /**
  * An image's merged layers as a RootFS, read without extracting anything:
@@ -39,6 +50,8 @@ export class ImageRootFS implements RootFS {
   readonly description: string;
   private readonly cache = new Map<string, Uint8Array>();
   private readonly maxOpenBytes: number;
+  /** Layer streams opened after indexing (to read a file not kept): what the one-pass design keeps low. */
+  restreams = 0;
 
   private constructor(
     private readonly name: string,
@@ -46,6 +59,8 @@ export class ImageRootFS implements RootFS {
     private readonly tree: MergedTree,
     private readonly maxLayerBytes: number,
     options: ImageRootFSOptions,
+    /** Bytes kept by the indexing pass, by "layer:ordinal". */
+    private readonly kept: ReadonlyMap<string, Uint8Array>,
   ) {
     this.description = name;
     this.maxOpenBytes = options.maxOpenBytes ?? MAX_OPEN_FILE_BYTES;
@@ -56,16 +71,23 @@ export class ImageRootFS implements RootFS {
     const layers = await image.layers();
     const tree = new MergedTree(name);
     const maxLayerBytes = options.maxLayerBytes ?? DEFAULT_MAX_LAYER_BYTES;
-    for (let index = 0; index < layers.length; index++) {
-      const layer = layers[index] as Layer;
-      const stream = await openLayerTar(layer, name, maxLayerBytes);
-      let ordinal = 0;
-      for await (const entry of readTar(stream, layerName(name, layer))) {
-        tree.apply(entry.header, index, ordinal++);
-        entry.body.resume();
+    const scanner = new LayerScanner(name, maxLayerBytes, options);
+    // Layers are read a few at a time (decompression runs on other threads)
+    // but applied strictly in order: the tree is the same as one by one.
+    const scans = layers.map((layer, index) => scanner.schedule(layer, index));
+    try {
+      for (let index = 0; index < scans.length; index++) {
+        const scan = await (scans[index] as Promise<LayerScan>);
+        scan.headers.forEach((header, ordinal) => tree.apply(header, index, ordinal));
       }
+    } catch (e) {
+      scanner.abort();
+      throw e;
     }
-    return new ImageRootFS(name, layers, tree, maxLayerBytes, options);
+    // Kept files that an upper layer replaced or deleted are never read: let them go.
+    const live = tree.dataKeys();
+    const kept = new Map([...scanner.kept].filter(([key]) => live.has(key)));
+    return new ImageRootFS(name, layers, tree, maxLayerBytes, options, kept);
   }
 
   /** Entries the layers held that were not applied (hard links out of the image, nameless whiteouts). */
@@ -141,6 +163,8 @@ export class ImageRootFS implements RootFS {
   private async bytesOf(entry: MergedEntry, name: string): Promise<Uint8Array> {
     const location = entry.data as DataLocation;
     const cacheKey = `${location.layer}:${location.ordinal}`;
+    const kept = this.kept.get(cacheKey);
+    if (kept) return kept;
     const cached = this.cache.get(cacheKey);
     if (cached) {
       // Re-insert: Map order is the eviction order.
@@ -155,6 +179,7 @@ export class ImageRootFS implements RootFS {
 
   private async readEntry(location: DataLocation, size: number, name: string): Promise<Uint8Array> {
     const layer = this.layers[location.layer] as Layer;
+    this.restreams++;
     const stream = await openLayerTar(layer, this.name, this.maxLayerBytes);
     let ordinal = 0;
     for await (const entry of readTar(stream, layerName(this.name, layer))) {
@@ -163,16 +188,8 @@ export class ImageRootFS implements RootFS {
         continue;
       }
       if (entry.header.size !== size) throw new FormatError('malformed', `${name}: the layer changed since it was indexed`);
-      const buffer = new Uint8Array(size);
-      let filled = 0;
-      for await (const chunk of entry.body as AsyncIterable<Uint8Array>) {
-        if (filled + chunk.length > size) throw new FormatError('malformed', `${name}: more data than its header says`);
-        buffer.set(chunk, filled);
-        filled += chunk.length;
-      }
-      if (filled !== size) throw new FormatError('truncated', `${name}: ${size - filled} bytes missing`);
       // Leaving the loop destroys the rest of the layer stream: nothing more is read.
-      return buffer;
+      return await readBody(entry.body, size, name);
     }
     throw new FormatError('malformed', `${name}: the layer changed since it was indexed (entry ${location.ordinal} is gone)`);
   }
@@ -230,6 +247,111 @@ export class ImageRootFS implements RootFS {
     if (path.endsWith('/') && entry.kind !== 'dir') return undefined;
     return { key: resolved.join('/'), entry };
   }
+}
+
+/** Layers whose tar streams are read at once while indexing. */
+const SCAN_CONCURRENCY = 3;
+
+interface LayerScan {
+  /** The layer's entries' headers, in tar order (the ordinal is the index). */
+  readonly headers: readonly TarHeader[];
+}
+
+/**
+ * Reads layers' tar streams for the index: each layer's headers in order and
+ * the bytes of the files `keep` asks for, a few layers at a time. Holds
+ * metadata only (plus the kept files, within their budget).
+ */
+class LayerScanner {
+  readonly kept = new Map<string, Uint8Array>();
+  private keptBytes = 0;
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly streams = new Set<Readable>();
+  private aborted = false;
+  private readonly maxOpenBytes: number;
+  private readonly budget: number;
+
+  constructor(
+    private readonly name: string,
+    private readonly maxLayerBytes: number,
+    private readonly options: ImageRootFSOptions,
+  ) {
+    this.maxOpenBytes = options.maxOpenBytes ?? MAX_OPEN_FILE_BYTES;
+    this.budget = options.keepBytes ?? DEFAULT_KEEP_BYTES;
+  }
+
+  schedule(layer: Layer, index: number): Promise<LayerScan> {
+    const scan = this.slot().then(() => this.scan(layer, index)).finally(() => this.release());
+    // Awaited in order by open(); a later layer failing first must not go unhandled meanwhile.
+    scan.catch(() => undefined);
+    return scan;
+  }
+
+  /** Stops every layer still being read (an earlier one failed). */
+  abort(): void {
+    this.aborted = true;
+    for (const stream of this.streams) stream.destroy();
+  }
+
+  private async slot(): Promise<void> {
+    if (this.running >= SCAN_CONCURRENCY) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+  }
+
+  private release(): void {
+    this.running--;
+    this.waiting.shift()?.();
+  }
+
+  private async scan(layer: Layer, index: number): Promise<LayerScan> {
+    if (this.aborted) return { headers: [] };
+    const where = layerName(this.name, layer);
+    const stream = await openLayerTar(layer, this.name, this.maxLayerBytes);
+    this.streams.add(stream);
+    const headers: TarHeader[] = [];
+    try {
+      for await (const entry of readTar(stream, where)) {
+        const { header } = entry;
+        const ordinal = headers.length;
+        if (ordinal >= MAX_MERGED_ENTRIES) throw new FormatError('limit', `${this.name}: more than ${MAX_MERGED_ENTRIES} files in the image`);
+        headers.push(header);
+        if (!this.wanted(header)) {
+          entry.body.resume();
+          continue;
+        }
+        this.keptBytes += header.size;
+        this.kept.set(`${index}:${ordinal}`, await readBody(entry.body, header.size, `${where}: ${header.path}`));
+      }
+    } finally {
+      this.streams.delete(stream);
+    }
+    return { headers };
+  }
+
+  private wanted(header: TarHeader): boolean {
+    const keep = this.options.keep;
+    return (
+      keep !== undefined &&
+      header.type === 'file' &&
+      header.size <= this.maxOpenBytes &&
+      this.keptBytes + header.size <= this.budget &&
+      keep(cleanComponents(header.path).join('/'), header.size)
+    );
+  }
+}
+
+/** A tar entry's body, which must be exactly `size` bytes. */
+async function readBody(body: Readable, size: number, name: string): Promise<Uint8Array> {
+  const buffer = new Uint8Array(size);
+  let filled = 0;
+  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+    if (filled + chunk.length > size) throw new FormatError('malformed', `${name}: more data than its header says`);
+    buffer.set(chunk, filled);
+    filled += chunk.length;
+  }
+  if (filled !== size) throw new FormatError('truncated', `${name}: ${size - filled} bytes missing`);
+  return buffer;
 }
 
 /** "oci:dir: layer sha256:…": how a layer is named in messages. */

@@ -83,6 +83,13 @@ export class MergedTree {
     return this.entries.get(key);
   }
 
+  /** "layer:ordinal" of every file's bytes that some path of the merged tree still reads. */
+  dataKeys(): Set<string> {
+    const keys = new Set<string>();
+    for (const entry of this.entries.values()) if (entry.data !== undefined) keys.add(`${entry.data.layer}:${entry.data.ordinal}`);
+    return keys;
+  }
+
   childNames(key: string): string[] | undefined {
     const names = this.children.get(key);
     return names === undefined ? undefined : [...names].sort();
