@@ -1,11 +1,11 @@
-import type { Readable } from 'node:stream';
 import { FormatError, InputError } from '../errors.js';
 import { BytesSource, type ByteSource } from '../io/source.js';
-import { gunzip, readTar, verifyingStream, type TarHeader } from '../layer/index.js';
-import { MEDIA_TYPES, type Image, type Layer } from '../image/types.js';
+import { readTar } from '../layer/index.js';
+import type { Image, Layer } from '../image/types.js';
 import type { FileInfo, RootFS } from '../fs/rootfs.js';
 import { DEFAULT_SMALL_FILE_LIMIT, MAX_SYMLINK_HOPS } from '../fs/host.js';
-import { cleanComponents, MAX_MERGED_ENTRIES, MergedTree, type DataLocation, type MergedEntry, type RefusedEntry } from './merged-tree.js';
+import { layerName, LayerScanner, openLayerTar, readBody, type LayerScan } from './layer-scan.js';
+import { MergedTree, type DataLocation, type MergedEntry, type RefusedEntry } from './merged-tree.js';
 
 /** A file bigger than this is not read into memory (no entrypoint or library is). */
 export const MAX_OPEN_FILE_BYTES = 512 * 1024 * 1024;
@@ -36,10 +36,12 @@ export const DEFAULT_KEEP_BYTES = 256 * 1024 * 1024;
 
 /**
  * An image's merged layers as a RootFS, read without extracting anything:
- * one pass over the layers (bottom first, each blob's digest verified as it
- * streams) indexes the entries' metadata; open() streams the owning layer
- * again up to that one entry and keeps only its bytes. Memory grows with the
- * number of entries and the files opened, never with the layers' sizes.
+ * one pass over the layers (each blob's digest verified as it streams, a few
+ * layers at a time, applied bottom first) indexes the entries' metadata and
+ * keeps the bytes of the files the caller said it will read (`keep`, within
+ * a budget). open() of any other file streams the owning layer again up to
+ * that one entry and keeps only its bytes. Memory grows with the number of
+ * entries and the files kept or opened, never with the layers' sizes.
  *
  * Symlinks resolve exactly as in HostRootFS: component by component, an
  * absolute target restarts at the image root, ".." stops at the root, more
@@ -71,7 +73,12 @@ export class ImageRootFS implements RootFS {
     const layers = await image.layers();
     const tree = new MergedTree(name);
     const maxLayerBytes = options.maxLayerBytes ?? DEFAULT_MAX_LAYER_BYTES;
-    const scanner = new LayerScanner(name, maxLayerBytes, options);
+    const scanner = new LayerScanner(name, {
+      maxLayerBytes,
+      maxOpenBytes: options.maxOpenBytes ?? MAX_OPEN_FILE_BYTES,
+      keep: options.keep,
+      keepBytes: options.keepBytes ?? DEFAULT_KEEP_BYTES,
+    });
     // Layers are read a few at a time (decompression runs on other threads)
     // but applied strictly in order: the tree is the same as one by one.
     const scans = layers.map((layer, index) => scanner.schedule(layer, index));
@@ -247,127 +254,6 @@ export class ImageRootFS implements RootFS {
     if (path.endsWith('/') && entry.kind !== 'dir') return undefined;
     return { key: resolved.join('/'), entry };
   }
-}
-
-/** Layers whose tar streams are read at once while indexing. */
-const SCAN_CONCURRENCY = 3;
-
-interface LayerScan {
-  /** The layer's entries' headers, in tar order (the ordinal is the index). */
-  readonly headers: readonly TarHeader[];
-}
-
-/**
- * Reads layers' tar streams for the index: each layer's headers in order and
- * the bytes of the files `keep` asks for, a few layers at a time. Holds
- * metadata only (plus the kept files, within their budget).
- */
-class LayerScanner {
-  readonly kept = new Map<string, Uint8Array>();
-  private keptBytes = 0;
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-  private readonly streams = new Set<Readable>();
-  private aborted = false;
-  private readonly maxOpenBytes: number;
-  private readonly budget: number;
-
-  constructor(
-    private readonly name: string,
-    private readonly maxLayerBytes: number,
-    private readonly options: ImageRootFSOptions,
-  ) {
-    this.maxOpenBytes = options.maxOpenBytes ?? MAX_OPEN_FILE_BYTES;
-    this.budget = options.keepBytes ?? DEFAULT_KEEP_BYTES;
-  }
-
-  schedule(layer: Layer, index: number): Promise<LayerScan> {
-    const scan = this.slot().then(() => this.scan(layer, index)).finally(() => this.release());
-    // Awaited in order by open(); a later layer failing first must not go unhandled meanwhile.
-    scan.catch(() => undefined);
-    return scan;
-  }
-
-  /** Stops every layer still being read (an earlier one failed). */
-  abort(): void {
-    this.aborted = true;
-    for (const stream of this.streams) stream.destroy();
-  }
-
-  private async slot(): Promise<void> {
-    if (this.running >= SCAN_CONCURRENCY) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running++;
-  }
-
-  private release(): void {
-    this.running--;
-    this.waiting.shift()?.();
-  }
-
-  private async scan(layer: Layer, index: number): Promise<LayerScan> {
-    if (this.aborted) return { headers: [] };
-    const where = layerName(this.name, layer);
-    const stream = await openLayerTar(layer, this.name, this.maxLayerBytes);
-    this.streams.add(stream);
-    const headers: TarHeader[] = [];
-    try {
-      for await (const entry of readTar(stream, where)) {
-        const { header } = entry;
-        const ordinal = headers.length;
-        if (ordinal >= MAX_MERGED_ENTRIES) throw new FormatError('limit', `${this.name}: more than ${MAX_MERGED_ENTRIES} files in the image`);
-        headers.push(header);
-        if (!this.wanted(header)) {
-          entry.body.resume();
-          continue;
-        }
-        this.keptBytes += header.size;
-        this.kept.set(`${index}:${ordinal}`, await readBody(entry.body, header.size, `${where}: ${header.path}`));
-      }
-    } finally {
-      this.streams.delete(stream);
-    }
-    return { headers };
-  }
-
-  private wanted(header: TarHeader): boolean {
-    const keep = this.options.keep;
-    return (
-      keep !== undefined &&
-      header.type === 'file' &&
-      header.size <= this.maxOpenBytes &&
-      this.keptBytes + header.size <= this.budget &&
-      keep(cleanComponents(header.path).join('/'), header.size)
-    );
-  }
-}
-
-/** A tar entry's body, which must be exactly `size` bytes. */
-async function readBody(body: Readable, size: number, name: string): Promise<Uint8Array> {
-  const buffer = new Uint8Array(size);
-  let filled = 0;
-  for await (const chunk of body as AsyncIterable<Uint8Array>) {
-    if (filled + chunk.length > size) throw new FormatError('malformed', `${name}: more data than its header says`);
-    buffer.set(chunk, filled);
-    filled += chunk.length;
-  }
-  if (filled !== size) throw new FormatError('truncated', `${name}: ${size - filled} bytes missing`);
-  return buffer;
-}
-
-/** "oci:dir: layer sha256:…": how a layer is named in messages. */
-function layerName(image: string, layer: Layer): string {
-  return `${image}: layer ${layer.descriptor.digest}`;
-}
-
-/** The layer's tar stream: the stored blob verified against its descriptor as it streams, then decompressed under a cap. */
-async function openLayerTar(layer: Layer, image: string, maxBytes: number): Promise<Readable> {
-  const name = layerName(image, layer);
-  const mediaType = layer.descriptor.mediaType;
-  const gzipped = mediaType === MEDIA_TYPES.ociLayerGzip || mediaType === MEDIA_TYPES.dockerLayerGzip;
-  const plain = mediaType === MEDIA_TYPES.ociLayer || mediaType === 'application/vnd.docker.image.rootfs.diff.tar';
-  if (!gzipped && !plain) throw new FormatError('unsupported', `${name}: media type ${mediaType} is not a tar or tar+gzip layer`);
-  const verified = verifyingStream(await layer.open(), layer.descriptor, name);
-  return gzipped ? gunzip(verified, { maxOutputBytes: maxBytes, name }) : verified;
 }
 
 function splitComponents(path: string): string[] {

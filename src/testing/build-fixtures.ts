@@ -27,7 +27,6 @@ import {
   type ToolVersions,
 } from './fixture-key.js';
 import { type CArg, type CFixtureSpec, FIXED_COMMIT_ENV, FIXTURE_SPECS, type FixtureSpec, type GoFixtureSpec, goOutputName } from './fixture-specs.js';
-import { ensureDebianRoot } from './debian-root.js';
 import { formatCommand, run, ToolError } from './process.js';
 
 /** Two builds at a time: the machines have two cores, and each `go build` runs its own parallel compiles. */
@@ -298,7 +297,6 @@ async function main(): Promise<void> {
   try {
     const dir = await buildFixtures();
     log(`ready: ${repoRelative(dir)}`);
-    log(`Debian root ready: ${repoRelative((await ensureDebianRoot(log)).tar)}`);
   } catch (e) {
     if (e instanceof BuildFailure || e instanceof MissingToolError || e instanceof ToolError) {
       process.stderr.write(`fixtures: ${e.message}\n`);

@@ -12,7 +12,9 @@ import { layerFromTarFile } from './tar-file-layer.js';
 /**
  * A real distribution root for `check`'s tests: Debian bookworm's minbase
  * made by debootstrap, packed by tar into one uncompressed layer. Built once
- * by `npm run fixtures` into .cache/debootstrap-bookworm/<key>/ (the key
+ * by `npm run fixtures` (build-debian-root.ts, after the binary fixtures;
+ * a test that finds it missing builds it too) into
+ * .cache/debootstrap-bookworm/<key>/ (the key
  * covers this recipe and debootstrap's version) and reused after; needs root
  * and the Debian mirror, as the test machines have. About a minute to build.
  */
@@ -132,3 +134,4 @@ export async function debianImage(config: ContainerConfig, upper: readonly TarIn
   const layers = upper.length > 0 ? [base, layerFromTar(await tarBytes(upper))] : [base];
   return memoryImage({ config: { architecture: 'amd64', os: 'linux', config }, layers });
 }
+
