@@ -31,6 +31,8 @@ export interface RequestEvent {
   /** Undefined when the connection failed before an answer. */
   readonly status: number | undefined;
   readonly bodyBytes: number;
+  /** The Range asked for ("bytes=N-"): a download resumed after a cut connection. */
+  readonly range?: string;
 }
 
 export interface TlsSettings {
@@ -83,7 +85,8 @@ export class HttpTransport {
     const headers: Record<string, string> = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = String(bodyBytes);
     const report = (status: number | undefined): void => {
-      this.onRequest?.({ method: req.method, url: req.url.toString(), status, bodyBytes });
+      const range = req.headers.range;
+      this.onRequest?.({ method: req.method, url: req.url.toString(), status, bodyBytes, ...(range !== undefined ? { range } : {}) });
     };
     return new Promise<HttpResponse>((resolve, reject) => {
       const options = { method: req.method, headers, agent: isHttps ? this.httpsAgent : this.httpAgent };

@@ -83,7 +83,8 @@ export class RegistrySession {
   private readonly tokens = new Map<string, string>();
   private readonly pendingTokens = new Map<string, Promise<string>>();
   private useBasic = false;
-  private readonly maxAttempts: number;
+  /** Total attempts for one exchange (and, for a blob download, connections per blob). */
+  readonly maxAttempts: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
 
@@ -226,7 +227,7 @@ export class RegistrySession {
       } catch (e) {
         if (!(e instanceof ConnectionError)) throw e;
         if (attempt >= maxAttempts || e.permanent) {
-          const tries = e.permanent ? '' : ` (gave up after ${attempt} attempts)`;
+          const tries = e.permanent || maxAttempts === 1 ? '' : ` (gave up after ${attempt} attempts)`;
           throw new RegistryError('UNREACHABLE', `${this.registry}: ${what}: ${e.message}${tries}`, { cause: e });
         }
         await sleep(this.backoff(attempt, undefined));
@@ -237,6 +238,11 @@ export class RegistrySession {
       drain(res);
       await sleep(this.backoff(attempt, header(res, 'retry-after')));
     }
+  }
+
+  /** Waits before retry number `attempt` (exponential, with jitter, capped): for callers that retry on their own, like a resumed download. */
+  pause(attempt: number): Promise<void> {
+    return sleep(this.backoff(attempt, undefined));
   }
 
   private backoff(attempt: number, retryAfter: string | undefined): number {
@@ -292,6 +298,26 @@ export class RegistrySession {
     }
     if (!req.expect.includes(res.status)) throw await this.errorFrom(res, req.what, req.notFoundCode);
     return res;
+  }
+
+  /**
+   * A request whose answer is a small document (a manifest, a tag list) read
+   * whole: a connection lost while the body streams in is retried like one
+   * lost before the answer, within the same bound.
+   */
+  async requestSmall(req: SessionRequest, limit: number, label: string): Promise<{ res: HttpResponse; bytes: Uint8Array }> {
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.request(req);
+      try {
+        return { res, bytes: await readBody(res, limit, label) };
+      } catch (e) {
+        if (!(e instanceof ConnectionError) || attempt >= this.maxAttempts) {
+          if (e instanceof ConnectionError) throw new RegistryError('UNREACHABLE', `${this.registry}: ${req.what}: ${e.message} (gave up after ${attempt} attempts)`, { cause: e });
+          throw e;
+        }
+        await this.pause(attempt);
+      }
+    }
   }
 
   /** A RegistryError from an error answer: the registry's own code when it sent one (OCI error JSON). */

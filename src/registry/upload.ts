@@ -93,7 +93,10 @@ async function uploadStatus(session: RegistrySession, repository: string, locati
     });
     drain(res);
     const range = /^(?:bytes=)?0-(\d+)$/.exec(header(res, 'range') ?? '');
-    const next = range?.[1] !== undefined ? Number(range[1]) + 1 : 0;
+    // Distribution says "0-0" both for an empty upload and for one byte; empty is the case that happens
+    // (a PATCH cut before its first byte landed), and a wrong guess only costs a 416 and a restart.
+    const last = range?.[1] !== undefined ? Number(range[1]) : -1;
+    const next = last > 0 ? last + 1 : 0;
     return { next, location: header(res, 'location') ?? location };
   } catch (e) {
     if (e instanceof RegistryError) return undefined; // unknown or invalidated upload: start over
@@ -229,7 +232,7 @@ export async function uploadBlob(
     } catch (e) {
       if (!(e instanceof RestartUpload)) throw e;
       if (restart + 1 >= MAX_RESTARTS) {
-        throw new RegistryError('UNREACHABLE', `${session.registry}: upload of ${repository}@${descriptor.digest} failed ${MAX_RESTARTS} times: ${e.message}`);
+        throw new RegistryError('UNREACHABLE', `${e.message}; gave up after starting the upload ${MAX_RESTARTS} times`);
       }
     } finally {
       stream.destroy();
