@@ -8,7 +8,7 @@ import { readOciLayout } from '../image/oci-layout.js';
 import type { ImageOrIndex } from '../image/types.js';
 import { fixture } from '../testing/fixtures.js';
 import { run } from '../testing/process.js';
-import { startRegistry, type RegistryServer } from '../testing/registry-server.js';
+import { skopeoDigest, startRegistry, type RegistryServer } from '../testing/registry-server.js';
 
 /**
  * `fromscratch copy` end to end through the installed entry point: an image
@@ -42,12 +42,6 @@ async function describe(root: ImageOrIndex): Promise<{ digest: string; config: s
   const manifest = await root.image.manifest();
   const config = await root.image.config();
   return { digest: (await root.image.descriptor()).digest, config: manifest.config.digest, diffIds: config.rootfs.diff_ids };
-}
-
-async function skopeoDigest(ref: string): Promise<string> {
-  const result = await run('skopeo', ['inspect', '--tls-verify=false', ref], { env: env() });
-  assert.equal(result.code, 0, result.stderr);
-  return (JSON.parse(result.stdout) as { Digest: string }).Digest;
 }
 
 test('copy an image oci → oci-archive → docker-archive → oci, and oci → registry → oci, keeping what each format keeps', async () => {

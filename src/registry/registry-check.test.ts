@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { fixture } from '../testing/fixtures.js';
 import { run } from '../testing/process.js';
-import { startRegistry, type RegistryServer } from '../testing/registry-server.js';
+import { skopeoDigest, startRegistry, type RegistryServer } from '../testing/registry-server.js';
 
 /**
  * `check docker://HOST/REPO:TAG` against a real registry on 127.0.0.1:
@@ -37,12 +37,6 @@ async function checkJson(ref: string, ...extra: string[]): Promise<{ code: numbe
   const result = await cli('check', '--json', ref, ...extra);
   assert.ok(result.code === 0 || result.code === 1, `check ${ref}: exit ${result.code}: ${result.stderr}`);
   return { code: result.code, result: JSON.parse(result.stdout) as CheckJson };
-}
-
-async function skopeoDigest(ref: string): Promise<string> {
-  const result = await run('skopeo', ['inspect', '--tls-verify=false', ref], { env });
-  assert.equal(result.code, 0, result.stderr);
-  return (JSON.parse(result.stdout) as { Digest: string }).Digest;
 }
 
 test('check docker:// of a dynamically linked image copied to the registry: the same verdict as check oci:', async () => {

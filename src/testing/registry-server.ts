@@ -144,6 +144,13 @@ export async function startRegistry(options: RegistryServerOptions = {}): Promis
   return { host: `127.0.0.1:${port}`, port, storageDir, stop };
 }
 
+/** The manifest digest skopeo reports for `ref` (a registry on loopback, TLS not verified): the independent reader's view. */
+export async function skopeoDigest(ref: string): Promise<string> {
+  const result = await run('skopeo', ['inspect', '--tls-verify=false', ref], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } });
+  if (result.code !== 0) throw new Error(`skopeo inspect ${ref}: ${result.stderr.trim()}`);
+  return (JSON.parse(result.stdout) as { Digest: string }).Digest;
+}
+
 export interface TestPki {
   readonly dir: string;
   readonly caFile: string;
