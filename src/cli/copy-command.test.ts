@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readOciLayout } from '../image/oci-layout.js';
 import type { ImageOrIndex } from '../image/types.js';
 import { fixture } from '../testing/fixtures.js';
 import { run } from '../testing/process.js';
-import { skopeoDigest, startRegistry, type RegistryServer } from '../testing/registry-server.js';
+import { skopeoDigest } from '../testing/registry-server.js';
+import { useRegistry } from '../testing/registry-hooks.js';
 
 /**
  * `fromscratch copy` end to end through the installed entry point: an image
@@ -19,14 +20,7 @@ import { skopeoDigest, startRegistry, type RegistryServer } from '../testing/reg
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'fromscratch.js');
 const work = await mkdtemp(join(tmpdir(), 'fromscratch-copy-cli-'));
 const env = () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' });
-let registry: RegistryServer;
-before(async () => {
-  registry = await startRegistry();
-});
-after(async () => {
-  await registry?.stop();
-  await rm(work, { recursive: true, force: true });
-});
+const registry = useRegistry(() => rm(work, { recursive: true, force: true }));
 
 const cli = (...args: string[]) => run(process.execPath, [BIN, ...args], { env: env() });
 
@@ -67,12 +61,12 @@ test('copy an image oci → oci-archive → docker-archive → oci, and oci → 
   assert.deepEqual(roundTrip.diffIds, original.diffIds);
 
   // oci → registry → oci keeps the manifest digest; skopeo reads the same digest from the registry.
-  const remote = `docker://${registry.host}/demo:1`;
+  const remote = `docker://${registry().host}/demo:1`;
   const pushed = await copy(`oci:${layout}:t`, remote);
   assert.equal(pushed.digest, original.digest);
   assert.equal(await skopeoDigest(remote), original.digest);
   const pulledDir = join(work, 'pulled');
-  const pulled = await copy(`${registry.host}/demo:1`, `oci:${pulledDir}:p`, '--platform', 'linux/amd64');
+  const pulled = await copy(`${registry().host}/demo:1`, `oci:${pulledDir}:p`, '--platform', 'linux/amd64');
   assert.equal(pulled.digest, original.digest);
   assert.equal((await describe(await readOciLayout(pulledDir, 'p'))).digest, original.digest);
 
@@ -83,17 +77,17 @@ test('copy an image oci → oci-archive → docker-archive → oci, and oci → 
 });
 
 test('build -o docker:// pushes; a missing tag or platform is a one-line error with exit 2', async () => {
-  const built = await cli('build', fixture('go-static'), '-o', `docker://${registry.host}/app:1`, '--json');
+  const built = await cli('build', fixture('go-static'), '-o', `docker://${registry().host}/app:1`, '--json');
   assert.equal(built.code, 0, built.stderr);
   const digest = (JSON.parse(built.stdout) as { digest: string }).digest;
-  assert.equal(await skopeoDigest(`docker://${registry.host}/app:1`), digest);
+  assert.equal(await skopeoDigest(`docker://${registry().host}/app:1`), digest);
 
-  const missing = await cli('copy', `docker://${registry.host}/app:nope`, `oci:${join(work, 'never')}`);
+  const missing = await cli('copy', `docker://${registry().host}/app:nope`, `oci:${join(work, 'never')}`);
   assert.equal(missing.code, 2, missing.stderr);
   assert.equal(missing.stderr.trim().split('\n').length, 1);
 
   const layout = join(work, 'for-missing');
-  await copy(`docker://${registry.host}/app:1`, `oci:${layout}:here`);
+  await copy(`docker://${registry().host}/app:1`, `oci:${layout}:here`);
   const missingTag = await cli('copy', `oci:${layout}:absent`, `oci:${join(work, 'never')}`);
   assert.equal(missingTag.code, 2, missingTag.stderr);
   assert.equal(missingTag.stderr.trim().split('\n').length, 1);
