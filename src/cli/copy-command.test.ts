@@ -98,3 +98,37 @@ test('build -o docker:// pushes; a missing tag or platform is a one-line error w
   assert.equal(wrongPlatform.stderr.trim().split('\n').length, 1);
   assert.match(wrongPlatform.stderr, /s390x/);
 });
+
+/** Runs the CLI on a pseudo-terminal (util-linux script): stdout and stderr arrive together, as a person sees them. */
+async function onTerminal(...args: string[]): Promise<{ code: number; output: string }> {
+  const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+  const result = await run('script', ['-qec', command, '/dev/null'], { env: { ...env(), TERM: 'dumb' } });
+  return { code: result.code ?? -1, output: result.stdout };
+}
+
+test('copy on a terminal shows each blob on stderr (bytes, "exists", pulls); in a pipe stderr stays empty', async () => {
+  const layout = join(work, 'progress');
+  assert.equal((await cli('build', fixture('go-static'), '-o', `oci:${layout}:t`)).code, 0);
+  const manifest = (await readOciLayout(layout, 't')) as ImageOrIndex;
+  assert.equal(manifest.kind, 'image');
+  if (manifest.kind !== 'image') return;
+  const parsed = await manifest.image.manifest();
+  const blobs = [parsed.config, ...parsed.layers];
+  const short = (digest: string): string => digest.slice(0, 'sha256:'.length + 12);
+  const remote = `docker://${registry().host}/progress:1`;
+
+  const first = await onTerminal('copy', `oci:${layout}:t`, remote);
+  assert.equal(first.code, 0, first.output);
+  for (const blob of blobs) assert.match(first.output, new RegExp(`push ${short(blob.digest)}: [0-9.]+ (B|kB|MB) done`));
+  const again = await onTerminal('copy', `oci:${layout}:t`, remote);
+  assert.equal(again.code, 0, again.output);
+  for (const blob of blobs) assert.match(again.output, new RegExp(`push ${short(blob.digest)}: exists done`));
+  const pulled = await onTerminal('copy', remote, `oci:${join(work, 'progress-pulled')}:p`);
+  assert.equal(pulled.code, 0, pulled.output);
+  for (const layer of parsed.layers) assert.match(pulled.output, new RegExp(`pull ${short(layer.digest)}: [0-9.]+ (B|kB|MB) done`));
+
+  const piped = await cli('copy', `oci:${layout}:t`, remote);
+  assert.equal(piped.code, 0);
+  assert.equal(piped.stderr, '');
+});

@@ -8,6 +8,7 @@ import { formatImageReference, parseImageReference } from '../image/refs.js';
 import type { Image, ImageOrIndex, Platform } from '../image/types.js';
 import { ImageRootFS } from '../rootfs/image-fs.js';
 import { exitCodeFor, parseFailOn, type InspectCommandOptions } from './inspect-command.js';
+import { progressFor, type Progress } from './progress.js';
 import { renderInspectText } from './render-inspect.js';
 import { styleFor } from './style.js';
 
@@ -70,13 +71,14 @@ interface OpenedImageRoot {
   readonly opened: OpenedReference;
 }
 
-async function openImageRoot(refText: string, options: InspectCommandOptions): Promise<OpenedImageRoot> {
+async function openImageRoot(refText: string, options: InspectCommandOptions, progress: Progress): Promise<OpenedImageRoot> {
   const ref = parseImageReference(refText);
   const name = formatImageReference(ref);
   const referenceOptions: ReferenceOptions = {
     ...(options.insecure === true ? { insecure: true } : {}),
     ...(typeof options.caFile === 'string' ? { caFile: options.caFile } : {}),
     ...(typeof options.platform === 'string' ? { platform: options.platform } : {}),
+    progress,
   };
   const opened = await openImageReference(ref, referenceOptions);
   try {
@@ -132,18 +134,22 @@ export async function runInspectInImages(
   }
   const roots = new Map<string, OpenedImageRoot>();
   const reports: InspectReport[] = [];
+  // Layers pulled from a registry show on stderr, on a terminal only.
+  const progress = progressFor(process.stderr);
   try {
     for (const { ref, path } of wanted) {
       let root = roots.get(ref);
       if (!root) {
-        root = await openImageRoot(ref, options);
+        root = await openImageRoot(ref, options, progress);
         roots.set(ref, root);
       }
       const report = await inspectInImage(root.fs, `${ref}:${path}`, path);
+      progress.close();
       reports.push(report);
       process.stdout.write(options.json ? JSON.stringify(report) + '\n' : renderInspectText(report, style));
     }
   } finally {
+    progress.close();
     for (const root of roots.values()) await root.opened.close();
   }
   if (!options.json) {

@@ -9,7 +9,7 @@ import { RegistryError } from '../errors.js';
 import { run } from '../testing/process.js';
 import { syntheticImage, syntheticIndex } from '../testing/registry-fixtures.js';
 import { startFaultProxy, startRegistry, type RegistryServer } from '../testing/registry-server.js';
-import { RegistryClient } from './client.js';
+import { RegistryClient, type TransferProgress } from './client.js';
 import type { RequestEvent } from './http.js';
 import { pullImage } from './pull.js';
 import { pushImage } from './push.js';
@@ -219,4 +219,55 @@ test('Docker media types: a v2 schema 2 manifest list and its manifests, written
   assert.equal(layer.descriptor.mediaType, 'application/vnd.docker.image.rootfs.diff.tar.gzip');
   assert.equal(await layer.diffId(), (await arm.config()).rootfs.diff_ids[0]);
   assert.equal(sha(await readAll(await layer.uncompressed())), (await arm.config()).rootfs.diff_ids[0]);
+});
+
+/** Records what a progress display would be told: per label, the bytes counted and the finishing note. */
+function progressRecorder(): { progress: TransferProgress; tasks: Map<string, { total: number | undefined; done: number; finished: string | null }> } {
+  const tasks = new Map<string, { total: number | undefined; done: number; finished: string | null }>();
+  const progress: TransferProgress = {
+    task(label, total) {
+      const state = { total, done: 0, finished: null as string | null };
+      tasks.set(label, state);
+      return {
+        advance: (bytes) => {
+          state.done += bytes;
+        },
+        finish: (note) => {
+          state.finished = note ?? 'done';
+        },
+      };
+    },
+  };
+  return { progress, tasks };
+}
+
+test('progress: each blob pushed counts its bytes, then "exists" on a second push and "mounted" across repositories; pulls count too', async () => {
+  const image = syntheticImage({ layerBytes: randomBytes(300_000) });
+  const manifest = await image.manifest();
+  const layer = manifest.layers[0];
+  assert.ok(layer);
+  const label = (verb: string, digest: string): string => `${verb} ${digest.slice(0, 'sha256:'.length + 12)}`;
+
+  const first = progressRecorder();
+  await pushImage(`${registry.host}/plain/progress:1`, image, { progress: first.progress, chunkSize: 64 * 1024 });
+  assert.deepEqual(first.tasks.get(label('push', layer.digest)), { total: layer.size, done: layer.size, finished: 'done' });
+  assert.deepEqual(first.tasks.get(label('push', manifest.config.digest)), { total: manifest.config.size, done: manifest.config.size, finished: 'done' });
+
+  const second = progressRecorder();
+  await pushImage(`${registry.host}/plain/progress:1`, image, { progress: second.progress });
+  assert.deepEqual([...second.tasks.values()].map((t) => [t.done, t.finished]), [[0, 'exists'], [0, 'exists']]);
+
+  const pull = progressRecorder();
+  const pulled = await pullImage(`${registry.host}/plain/progress:1`, { progress: pull.progress });
+  assert.equal(pulled.kind, 'image');
+  if (pulled.kind !== 'image') return;
+  const [pulledLayer] = await pulled.image.layers();
+  assert.ok(pulledLayer);
+  assert.equal(sha(await readAll(await pulledLayer.open())), layer.digest);
+  assert.deepEqual(pull.tasks.get(label('pull', layer.digest)), { total: layer.size, done: layer.size, finished: 'done' });
+
+  const mount = progressRecorder();
+  await pushImage(`${registry.host}/plain/progress-copy:1`, pulled.image, { progress: mount.progress });
+  assert.equal(mount.tasks.get(label('push', layer.digest))?.finished, 'mounted from plain/progress');
+  assert.equal(mount.tasks.get(label('push', layer.digest))?.done, 0);
 });
