@@ -5,7 +5,7 @@ import { isSha256Digest, sha256Digest, verifyingStream } from '../layer/digest.j
 import { resumingDownload } from './download.js';
 import { drain, header } from './http.js';
 import { pullScope, pushScope, RegistrySession, type RegistryOptions } from './session.js';
-import { uploadBlob, type UploadOptions, type UploadResult } from './upload.js';
+import { DEFAULT_CHUNK_SIZE, uploadBlob, type UploadOptions, type UploadResult } from './upload.js';
 
 /**
  * The OCI Distribution API for one registry host: blobs (exists, download,
@@ -14,7 +14,7 @@ import { uploadBlob, type UploadOptions, type UploadResult } from './upload.js';
  * the digest asked for or the one the registry names.
  */
 export interface ClientOptions extends RegistryOptions {
-  /** Blobs up to this size go up in one PUT; bigger ones in PATCH chunks of this size (default 8 MiB). */
+  /** Bigger blobs go up in PATCH chunks of this size, streamed (default 32 MiB); up to it (and 8 MiB) in one PUT. */
   readonly chunkSize?: number;
   /** Told about every blob downloaded and uploaded (the CLI's progress line on a terminal). */
   readonly progress?: TransferProgress;
@@ -38,7 +38,6 @@ export interface FetchedManifest {
 
 /** Manifests are small JSON documents; a registry sending more is broken or hostile. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
 
 export const MANIFEST_ACCEPT = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.dockerManifestList].join(', ');
 

@@ -1,7 +1,8 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
-import { RegistryError } from '../errors.js';
+import { FromscratchError, RegistryError } from '../errors.js';
 
 /**
  * One HTTP exchange on node:http(s), with no retries, auth or redirects (the
@@ -13,8 +14,15 @@ export interface HttpRequest {
   readonly method: string;
   readonly url: URL;
   readonly headers: Readonly<Record<string, string>>;
-  /** Bodies are always in memory (a manifest or one upload chunk) so any request can be retried. */
+  /** A body in memory (a manifest, a small blob): the request can be sent again. */
   readonly body?: Uint8Array;
+  /**
+   * A body streamed as it is read (one chunk of a big blob upload), of
+   * exactly `length` bytes: sent once, never retried here. A stream error
+   * that is a FromscratchError (the blob is not what its descriptor says)
+   * fails the request with that error rather than a ConnectionError.
+   */
+  readonly bodyStream?: { readonly stream: Readable; readonly length: number };
 }
 
 export interface HttpResponse {
@@ -81,9 +89,9 @@ export class HttpTransport {
     if (!isHttps && req.url.protocol !== 'http:') {
       return Promise.reject(new RegistryError('PROTOCOL', `${req.url.host}: unsupported URL scheme ${req.url.protocol}`));
     }
-    const bodyBytes = req.body?.length ?? 0;
+    const bodyBytes = req.bodyStream?.length ?? req.body?.length ?? 0;
     const headers: Record<string, string> = { ...req.headers };
-    if (req.body !== undefined) headers['content-length'] = String(bodyBytes);
+    if (req.body !== undefined || req.bodyStream !== undefined) headers['content-length'] = String(bodyBytes);
     const report = (status: number | undefined): void => {
       const range = req.headers.range;
       this.onRequest?.({ method: req.method, url: req.url.toString(), status, bodyBytes, ...(range !== undefined ? { range } : {}) });
@@ -102,12 +110,18 @@ export class HttpTransport {
       });
       clientRequest.on('error', (error: NodeJS.ErrnoException) => {
         report(undefined);
-        if (error instanceof ConnectionError) reject(error);
+        if (error instanceof ConnectionError || error instanceof FromscratchError) reject(error);
         else {
           const detail = error.code && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message;
           reject(new ConnectionError(detail, { cause: error, ...(error.code ? { errorCode: error.code } : {}) }));
         }
       });
+      if (req.bodyStream) {
+        const { stream } = req.bodyStream;
+        stream.on('error', (e) => clientRequest.destroy(e));
+        stream.pipe(clientRequest);
+        return;
+      }
       clientRequest.end(req.body === undefined ? undefined : Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength));
     });
   }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { RegistryError } from '../errors.js';
 import { parseChallenges, type AuthChallenge } from './challenge.js';
 import { findCredentials, type Credentials } from './credentials.js';
-import { ConnectionError, drain, header, HttpTransport, readBody, type HttpResponse, type RequestEvent } from './http.js';
+import { ConnectionError, drain, header, HttpTransport, readBody, type HttpRequest, type HttpResponse, type RequestEvent } from './http.js';
 
 /**
  * Talking to one registry host: which scheme it speaks, who we are to it
@@ -37,6 +37,8 @@ export interface SessionRequest {
   readonly path: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: Uint8Array;
+  /** A streamed body (an upload chunk): one attempt, and no second try after a 401 (the bytes are gone). */
+  readonly bodyStream?: HttpRequest['bodyStream'];
   /** Token scopes this request needs, e.g. "repository:foo:pull,push". */
   readonly scopes: readonly string[];
   /** Follow 3xx (blob downloads); uploads and manifests take Location themselves. */
@@ -265,8 +267,9 @@ export class RegistrySession {
         const headers: Record<string, string> = { ...req.headers };
         const auth = await this.authorization(req.scopes);
         if (auth) headers.authorization = auth;
-        const res = await this.transport.send({ method: req.method, url, headers, ...(req.body ? { body: req.body } : {}) });
-        if (res.status === 401 && !triedAuth) {
+        const body = req.bodyStream ? { bodyStream: req.bodyStream } : req.body ? { body: req.body } : {};
+        const res = await this.transport.send({ method: req.method, url, headers, ...body });
+        if (res.status === 401 && !triedAuth && !req.bodyStream) {
           triedAuth = true;
           if (await this.authenticate(res, req.scopes, auth)) {
             drain(res);
@@ -276,7 +279,7 @@ export class RegistrySession {
         return res;
       }
     };
-    let res = await this.withRetries(req.what, exchange, req.noRetry ? 1 : this.maxAttempts);
+    let res = await this.withRetries(req.what, exchange, req.noRetry || req.bodyStream ? 1 : this.maxAttempts);
     for (let hops = 0; req.followRedirects && isRedirect(res.status); hops++) {
       const location = header(res, 'location');
       drain(res);
