@@ -27,6 +27,8 @@ export interface ResumeOptions {
   readonly onEnd?: () => void;
 }
 
+const BATCH_BYTES = 1024 * 1024;
+
 /** Where a 206 answer starts ("bytes START-END/TOTAL"), or undefined when the header is missing or malformed. */
 function contentRangeStart(res: HttpResponse): number | undefined {
   const match = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(header(res, 'content-range') ?? '');
@@ -49,6 +51,17 @@ export function resumingDownload(first: HttpResponse, options: ResumeOptions): R
             skip = offset;
           }
         }
+        // Pieces go on in batches: a 50 MB blob in ~50 hash updates and file writes, not ~800.
+        let batch: Buffer[] = [];
+        let batched = 0;
+        const flush = (): Buffer => {
+          const out = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, batched);
+          batch = [];
+          batched = 0;
+          offset += out.length;
+          options.onBytes?.(out.length);
+          return out;
+        };
         let cause: string;
         try {
           for await (const chunk of res.body as AsyncIterable<Buffer>) {
@@ -58,10 +71,11 @@ export function resumingDownload(first: HttpResponse, options: ResumeOptions): R
             }
             const fresh = skip > 0 ? chunk.subarray(skip) : chunk;
             skip = 0;
-            offset += fresh.length;
-            options.onBytes?.(fresh.length);
-            yield fresh;
+            batch.push(fresh);
+            batched += fresh.length;
+            if (batched >= BATCH_BYTES) yield flush();
           }
+          if (batched > 0) yield flush();
           // The body ended cleanly: complete, or (more than the size) left for the digest check to refuse.
           if (offset >= options.size) {
             options.onEnd?.();
@@ -71,6 +85,8 @@ export function resumingDownload(first: HttpResponse, options: ResumeOptions): R
         } catch (e) {
           if (e instanceof RegistryError || e instanceof FormatError) throw e;
           cause = e instanceof Error ? e.message : String(e);
+          // What arrived before the cut is good (the digest check downstream covers it): keep it.
+          if (batched > 0) yield flush();
         }
         res.body.destroy();
         if (connection >= options.maxConnections) {
