@@ -8,7 +8,7 @@ import { readOciLayout } from '../image/oci-layout.js';
 import type { ImageOrIndex } from '../image/types.js';
 import { fixture } from '../testing/fixtures.js';
 import { run } from '../testing/process.js';
-import { skopeoDigest } from '../testing/registry-server.js';
+import { skopeoDigest, startRegistry } from '../testing/registry-server.js';
 import { useRegistry } from '../testing/registry-hooks.js';
 
 /**
@@ -131,4 +131,25 @@ test('copy on a terminal shows each blob on stderr (bytes, "exists", pulls); in 
   const piped = await cli('copy', `oci:${layout}:t`, remote);
   assert.equal(piped.code, 0);
   assert.equal(piped.stderr, '');
+});
+
+test('copy registry to registry: across two registries every blob goes over, within one the layers are mounted', async () => {
+  const layout = join(work, 'r2r');
+  const built = await cli('build', fixture('go-static'), '-o', `oci:${layout}:t`, '--json');
+  assert.equal(built.code, 0, built.stderr);
+  const digest = (JSON.parse(built.stdout) as { digest: string }).digest;
+  const first = `docker://${registry().host}/r2r/app:1`;
+  assert.equal((await copy(`oci:${layout}:t`, first)).digest, digest);
+  const other = await startRegistry();
+  try {
+    const second = `docker://${other.host}/mirror/app:1`;
+    assert.equal((await copy(first, second)).digest, digest);
+    assert.equal(await skopeoDigest(second), digest);
+    const sameRegistry = await onTerminal('copy', first, `docker://${registry().host}/r2r/copy:1`);
+    assert.equal(sameRegistry.code, 0, sameRegistry.output);
+    assert.match(sameRegistry.output, /mounted from r2r\/app/);
+    assert.equal(await skopeoDigest(`docker://${registry().host}/r2r/copy:1`), digest);
+  } finally {
+    await other.stop();
+  }
 });

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import { FormatError, RegistryError } from '../errors.js';
 import { syntheticImage } from '../testing/registry-fixtures.js';
-import { startFaultProxy, startRegistry } from '../testing/registry-server.js';
+import { skopeoDigest, startFaultProxy, startRegistry } from '../testing/registry-server.js';
 import { RegistryClient } from './client.js';
 import type { RequestEvent } from './http.js';
 import { pullImage } from './pull.js';
@@ -66,7 +66,8 @@ test('a connection cut in the middle of a chunked upload: the push still complet
   const lost = events.filter((e) => e.method === 'PATCH' && e.status === undefined).length;
   t.diagnostic(`upload cut once: ${lost} PATCH lost, ${events.filter((e) => e.method === 'POST').length} upload(s) started; final ${pushed.descriptor.digest}`);
 
-  // Read back directly from the registry, not through the proxy.
+  // Read back directly from the registry, not through the proxy; skopeo agrees on the digest.
+  assert.equal(await skopeoDigest(`docker://${registry.host}/faults/cut:1`), expected.digest);
   const pulled = await pullImage(`${registry.host}/faults/cut:1`);
   assert.equal(pulled.kind, 'image');
   if (pulled.kind !== 'image') return;
@@ -156,6 +157,7 @@ test('an upload that stalls mid-PATCH times out and resumes; a push that keeps f
   const check = new RegistryClient(registry.host);
   try {
     assert.equal((await check.headManifest('faults/upstall', '1'))?.digest, expected);
+    assert.equal(await skopeoDigest(`docker://${registry.host}/faults/upstall:1`), expected);
 
     // Every 40 KiB of requests a cut: the layer never gets through, and the tag is never written.
     const cutter = await startFaultProxy(registry.port, 40 * 1024, 10_000);
