@@ -13,7 +13,7 @@ import { ConnectionError, drain, header, HttpTransport, readBody, type HttpReque
 export interface RegistryOptions {
   /** Credentials to use instead of looking them up in docker/podman config files. */
   readonly credentials?: Credentials;
-  /** Environment for the config-file lookup (DOCKER_CONFIG, REGISTRY_AUTH_FILE, HOME); defaults to process.env. */
+  /** Environment for the config-file lookup (DOCKER_CONFIG, REGISTRY_AUTH_FILE, HOME) and SSL_CERT_FILE; defaults to process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** A PEM file with extra CA certificates trusted on top of the system roots. */
   readonly caFile?: string;
@@ -95,7 +95,8 @@ export class RegistrySession {
     private readonly options: RegistryOptions = {},
   ) {
     const insecure = options.insecure === true;
-    const extraCa = options.caFile ? [readCaFile(options.caFile)] : [];
+    const system = systemCaBundle(options.env ?? process.env);
+    const extraCa = [...(system !== undefined ? [system] : []), ...(options.caFile ? [readCaFile(options.caFile)] : [])];
     this.transport = new HttpTransport({ extraCa, skipVerify: insecure }, options.timeoutMs ?? 60_000, options.onRequest);
     this.maxAttempts = Math.max(1, Math.min(options.maxAttempts ?? 5, 20));
     this.retryBaseMs = options.retryBaseMs ?? 250;
@@ -364,6 +365,26 @@ function scopeKey(scopes: readonly string[]): string {
 
 function basicHeader(c: Credentials): string {
   return `Basic ${Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64')}`;
+}
+
+/** Where distributions keep the system's CA bundle (Debian/Ubuntu, Fedora/RHEL, SUSE, Alpine). */
+const SYSTEM_CA_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/ca-bundle.pem', '/etc/ssl/cert.pem'];
+
+/**
+ * The system's CA bundle (SSL_CERT_FILE, as OpenSSL and Go honour it, else
+ * the distribution's file), trusted besides Node's own roots: a private CA
+ * an administrator installed works here as it does for docker and skopeo.
+ */
+function systemCaBundle(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const candidates = env.SSL_CERT_FILE ? [env.SSL_CERT_FILE] : SYSTEM_CA_BUNDLES;
+  for (const path of candidates) {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      // absent here: try the next place
+    }
+  }
+  return undefined;
 }
 
 function readCaFile(path: string): string {
