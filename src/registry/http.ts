@@ -1,7 +1,8 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
-import { rootCertificates } from 'node:tls';
+import { isIP } from 'node:net';
+import { connect as tlsConnect, rootCertificates } from 'node:tls';
 import { FromscratchError, RegistryError } from '../errors.js';
 
 /**
@@ -48,6 +49,8 @@ export interface TlsSettings {
   readonly extraCa?: readonly string[];
   /** Skip certificate verification (only with `insecure: true`). */
   readonly skipVerify?: boolean;
+  /** `extraCa` starts with the system's CA bundle, which stands in for Node's bundled roots (as Go and curl use the system's alone). */
+  readonly replacesRoots?: boolean;
 }
 
 /** A network failure before any HTTP answer: worth a retry, unlike an HTTP error. */
@@ -60,6 +63,11 @@ export class ConnectionError extends Error {
     this.errorCode = options?.errorCode;
   }
 
+  /** The server answered a TLS handshake with something that is not TLS (a plain-HTTP server). */
+  get speaksNoTls(): boolean {
+    return this.errorCode === 'EPROTO' || this.errorCode === 'ECONNRESET' || /wrong version number|packet length too long|unknown protocol/i.test(this.message);
+  }
+
   /** A certificate that does not verify will not verify on the next try either. */
   get permanent(): boolean {
     return this.errorCode !== undefined && /CERT|SIGNATURE|ISSUER|ALTNAME/.test(this.errorCode);
@@ -68,19 +76,48 @@ export class ConnectionError extends Error {
 
 export class HttpTransport {
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
-  private readonly httpsAgent: HttpsAgent;
+  private httpsAgentOnce: HttpsAgent | undefined;
 
   constructor(
-    tls: TlsSettings,
+    private readonly tls: TlsSettings,
     private readonly timeoutMs: number,
     private readonly onRequest?: (event: RequestEvent) => void,
-  ) {
-    this.httpsAgent = new HttpsAgent({
+  ) {}
+
+  /** Made on first use: parsing a CA bundle costs tens of milliseconds, which a plain-HTTP registry should not pay. */
+  private get httpsAgent(): HttpsAgent {
+    const extraCa = this.tls.extraCa ?? [];
+    this.httpsAgentOnce ??= new HttpsAgent({
       keepAlive: true,
       maxSockets: 8,
-      // Setting `ca` replaces Node's bundled roots, so add them back explicitly.
-      ...(tls.extraCa && tls.extraCa.length > 0 ? { ca: [...rootCertificates, ...tls.extraCa] } : {}),
-      rejectUnauthorized: tls.skipVerify !== true,
+      // Setting `ca` replaces Node's bundled roots: the caller passes the system bundle, or gets them back here.
+      ...(extraCa.length > 0 ? { ca: this.tls.replacesRoots ? [...extraCa] : [...rootCertificates, ...extraCa] } : {}),
+      rejectUnauthorized: this.tls.skipVerify !== true,
+    });
+    return this.httpsAgentOnce;
+  }
+
+  /**
+   * Whether the server at `url` answers a TLS handshake at all (certificate
+   * not checked: this only picks the scheme for a loopback registry; every
+   * real request verifies). False when it speaks something else (plain HTTP);
+   * a ConnectionError when nothing answers.
+   */
+  speaksTls(url: URL): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      const socket = tlsConnect({ host, port: Number(url.port || 443), rejectUnauthorized: false, ...(isIP(host) ? {} : { servername: host }) });
+      socket.setTimeout(this.timeoutMs, () => socket.destroy(new ConnectionError(`no answer within ${this.timeoutMs} ms`)));
+      socket.once('secureConnect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        if (error instanceof ConnectionError) return reject(error);
+        const e = new ConnectionError(error.message, { cause: error, ...(error.code ? { errorCode: error.code } : {}) });
+        if (e.speaksNoTls) resolve(false);
+        else reject(e);
+      });
     });
   }
 
@@ -128,7 +165,7 @@ export class HttpTransport {
 
   close(): void {
     this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.httpsAgentOnce?.destroy();
   }
 }
 

@@ -97,7 +97,8 @@ export class RegistrySession {
     const insecure = options.insecure === true;
     const system = systemCaBundle(options.env ?? process.env);
     const extraCa = [...(system !== undefined ? [system] : []), ...(options.caFile ? [readCaFile(options.caFile)] : [])];
-    this.transport = new HttpTransport({ extraCa, skipVerify: insecure }, options.timeoutMs ?? 60_000, options.onRequest);
+    const tls = { extraCa, skipVerify: insecure, replacesRoots: system !== undefined };
+    this.transport = new HttpTransport(tls, options.timeoutMs ?? 60_000, options.onRequest);
     this.maxAttempts = Math.max(1, Math.min(options.maxAttempts ?? 5, 20));
     this.retryBaseMs = options.retryBaseMs ?? 250;
     this.retryMaxMs = options.retryMaxMs ?? 10_000;
@@ -124,16 +125,13 @@ export class RegistrySession {
     if (!mayUseHttp) return https;
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await this.transport.send({ method: 'GET', url: new URL('/v2/', https), headers: {} });
-        drain(res);
-        return https;
+        // Only a server that does not speak TLS at all may be spoken to in plain HTTP; a certificate
+        // we cannot verify fails the first real request, never a reason to drop encryption.
+        return (await this.transport.speaksTls(https)) ? https : new URL(`http://${this.registry}/`);
       } catch (e) {
         if (!(e instanceof ConnectionError)) throw e;
-        // Only a server that does not speak TLS at all may be spoken to in plain HTTP; a
-        // certificate we cannot verify is an error, never a reason to drop encryption.
-        if (speaksNoTls(e)) return new URL(`http://${this.registry}/`);
-        if (attempt >= this.maxAttempts || e.permanent) {
-          throw new RegistryError('UNREACHABLE', `${this.registry}: ${e.message}${e.permanent ? '' : ` (gave up after ${attempt} attempts)`}`, { cause: e });
+        if (attempt >= this.maxAttempts) {
+          throw new RegistryError('UNREACHABLE', `${this.registry}: ${e.message} (gave up after ${attempt} attempts)`, { cause: e });
         }
         await sleep(this.backoff(attempt, undefined));
       }
@@ -341,10 +339,6 @@ export class RegistrySession {
     }
     return new RegistryError(code, `${this.registry}: ${what}: ${code}${detail} (HTTP ${res.status})`, { status: res.status });
   }
-}
-
-function speaksNoTls(e: ConnectionError): boolean {
-  return e.errorCode === 'EPROTO' || e.errorCode === 'ECONNRESET' || /wrong version number|packet length too long|unknown protocol/i.test(e.message);
 }
 
 function statusCode(status: number, notFoundCode: string | undefined): string {
