@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -84,6 +84,8 @@ try {
   await writeOciLayout(layout, { kind: 'image', image }, { tag: 't' });
   const layerSize = (await image.manifest()).layers[0].size;
   console.log(`fromscratch registry bench (median of ${RUNS} runs, ${process.version}; image: one ${(layerSize / 1e6).toFixed(1)} MB gzip layer; docker-registry on 127.0.0.1, plain HTTP)`);
+  // The client, the registry and skopeo share the machine: a busy one moves every figure.
+  console.log(`machine: ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at start`);
 
   // 1. Push: oci layout → docker:// on an empty registry.
   const [pushOurs, pushSkopeo] = await compare(
