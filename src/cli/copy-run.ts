@@ -2,6 +2,7 @@ import { openImageReference, writeImageReference, type ReferenceOptions } from '
 import { formatImageReference, parseImageReference } from '../image/refs.js';
 import { UsageError } from '../errors.js';
 import type { ParsedOptions } from './command.js';
+import { progressFor } from './progress.js';
 
 /** Runs `fromscratch copy` (see copy-command.ts for its options). */
 export async function runCopy(positionals: readonly string[], options: ParsedOptions): Promise<number> {
@@ -17,17 +18,25 @@ export async function runCopy(positionals: readonly string[], options: ParsedOpt
   if (typeof platform === 'string' && !/^[^/\s]+\/[^/\s]+(\/[^/\s]+)?$/.test(platform)) {
     throw new UsageError(`copy: --platform ${JSON.stringify(platform)} is not os/arch[/variant]`);
   }
+  // Per blob pulled or pushed, on stderr, only on a terminal: stdout stays the result alone.
+  const progress = progressFor(process.stderr);
   const registry: ReferenceOptions = {
     ...(options.insecure === true ? { insecure: true } : {}),
     ...(typeof options.caFile === 'string' ? { caFile: options.caFile } : {}),
+    progress,
   };
-  const opened = await openImageReference(source, { ...registry, ...(typeof platform === 'string' ? { platform } : {}) });
   try {
-    const descriptor = await writeImageReference(destination, opened.root, registry);
-    const result = { source: formatImageReference(source), destination: formatImageReference(destination), digest: descriptor.digest };
-    process.stdout.write(options.json === true ? `${JSON.stringify(result)}\n` : `${result.destination} ${result.digest}\n`);
-    return 0;
+    const opened = await openImageReference(source, { ...registry, ...(typeof platform === 'string' ? { platform } : {}) });
+    try {
+      const descriptor = await writeImageReference(destination, opened.root, registry);
+      progress.close();
+      const result = { source: formatImageReference(source), destination: formatImageReference(destination), digest: descriptor.digest };
+      process.stdout.write(options.json === true ? `${JSON.stringify(result)}\n` : `${result.destination} ${result.digest}\n`);
+      return 0;
+    } finally {
+      await opened.close();
+    }
   } finally {
-    await opened.close();
+    progress.close();
   }
 }

@@ -11,7 +11,14 @@ export interface InspectCommandOptions {
   readonly root?: string;
   readonly failOn?: string;
   readonly jobs?: string;
+  /** For `REF:/path` inputs: the platform of an index, and registry TLS settings. */
+  readonly platform?: string;
+  readonly insecure?: boolean;
+  readonly caFile?: string;
 }
+
+/** `oci:DIR[:TAG]:/path`, `docker://HOST/REPO:TAG:/path`...: a file inside an image (inspect-image-path.ts). */
+const IN_IMAGE = /^(?:(?:oci|oci-archive|docker-archive):.|docker:\/\/).*:\//;
 
 export type FailOn = Severity | 'none';
 
@@ -37,6 +44,11 @@ export function exitCodeFor(reports: readonly InspectReport[], failOn: FailOn): 
 
 export async function runInspect(inputs: readonly string[], options: InspectCommandOptions): Promise<number> {
   if (inputs.length === 0) throw new UsageError('inspect needs at least one file or directory');
+  if (inputs.some((i) => IN_IMAGE.test(i))) {
+    // Loaded only for image inputs: the image and registry code is large.
+    const { runInspectInImages } = await import('./inspect-image-path.js');
+    return runInspectInImages(inputs, options, (rest) => runInspect(rest, options));
+  }
   const failOn = parseFailOn(options.failOn);
   const jobs = parseJobs(options.jobs);
   const rootDir = resolve(options.root ?? '/');

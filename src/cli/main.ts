@@ -4,19 +4,22 @@ import { buildCommand } from './build-command.js';
 import { checkCommand } from './check-command.js';
 import { copyCommand } from './copy-command.js';
 import { dockerfileCommand } from './dockerfile-command.js';
-import { runInspect } from './inspect-command.js';
+import { runInspect, type InspectCommandOptions } from './inspect-command.js';
 
 const inspectCommand: CommandSpec = {
   name: 'inspect',
   summary: 'what a binary is, how it links, what it needs at run time, and why (never runs it)',
-  args: [{ name: 'paths', variadic: true, description: 'binaries, directories (scanned recursively, symlinks not followed) or Go source directories' }],
+  args: [{ name: 'paths', variadic: true, description: 'binaries, directories (scanned recursively, symlinks not followed), Go source directories, or IMAGE:/path (oci:DIR[:TAG]:/app/server, docker://HOST/REPO:TAG:/app/server...)' }],
   options: [
     { name: 'json', description: 'one JSON object per file, one per line' },
     { name: 'root', value: 'dir', default: '/', description: 'resolve the interpreter and libraries inside this root file system' },
     { name: 'fail-on', value: 'severity', default: 'error', choices: ['error', 'warning', 'info', 'none'], description: 'exit 1 when a finding reaches this severity' },
     { name: 'jobs', short: 'j', value: 'n', default: '8', description: 'files inspected at once' },
+    { name: 'platform', value: 'os/arch[/variant]', description: "for IMAGE:/path, the index's image to look in [default: the host's, or the only one]" },
+    { name: 'insecure', description: 'allow plain HTTP and unverified TLS for registries not on loopback' },
+    { name: 'ca-file', value: 'file', description: 'PEM file of extra CA certificates to trust for registries' },
   ],
-  run: (paths, options) => runInspect(paths, options as { json?: boolean; root?: string; failOn?: string; jobs?: string }),
+  run: (paths, options) => runInspect(paths, options as InspectCommandOptions),
 };
 
 export const PROGRAM: Program = {

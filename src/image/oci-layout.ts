@@ -111,7 +111,8 @@ export class OciLayout {
       await handle.close();
       throw new FormatError('malformed', `${name} is not a regular file`);
     }
-    return verifyingStream(handle.createReadStream({ autoClose: true }), descriptor, name);
+    // 1 MiB reads: a 50 MB layer in 50 reads, not 800 (each read is a trip through the thread pool).
+    return verifyingStream(handle.createReadStream({ autoClose: true, highWaterMark: 1024 * 1024 }), descriptor, name);
   }
 
   /** A small blob (manifest, config) read whole and verified. */

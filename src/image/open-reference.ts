@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { RegistryClient } from '../registry/client.js';
+import { RegistryClient, type ClientOptions, type TransferProgress } from '../registry/client.js';
 import { parsePlatform, pullImage } from '../registry/pull.js';
 import { pushImage } from '../registry/push.js';
 import { rootDescriptor } from './blob-walk.js';
@@ -24,6 +24,8 @@ export interface ReferenceOptions {
   readonly insecure?: boolean;
   /** Registries: a PEM file of extra CA certificates to trust. */
   readonly caFile?: string;
+  /** Registries: told about each blob pulled or pushed (a progress line on a terminal). */
+  readonly progress?: TransferProgress;
 }
 
 export interface OpenedReference {
@@ -33,8 +35,12 @@ export interface OpenedReference {
 }
 
 
-function registryOptions(opts: ReferenceOptions): { insecure?: boolean; caFile?: string } {
-  return { ...(opts.insecure !== undefined ? { insecure: opts.insecure } : {}), ...(opts.caFile !== undefined ? { caFile: opts.caFile } : {}) };
+function registryOptions(opts: ReferenceOptions): ClientOptions {
+  return {
+    ...(opts.insecure !== undefined ? { insecure: opts.insecure } : {}),
+    ...(opts.caFile !== undefined ? { caFile: opts.caFile } : {}),
+    ...(opts.progress !== undefined ? { progress: opts.progress } : {}),
+  };
 }
 
 export async function openImageReference(ref: ImageReference, opts: ReferenceOptions = {}): Promise<OpenedReference> {

@@ -2,9 +2,10 @@ import type { Readable } from 'node:stream';
 import { RegistryError } from '../errors.js';
 import { MEDIA_TYPES, type Descriptor, type Digest } from '../image/types.js';
 import { isSha256Digest, sha256Digest, verifyingStream } from '../layer/digest.js';
-import { drain, header, readBody } from './http.js';
+import { resumingDownload } from './download.js';
+import { drain, header } from './http.js';
 import { pullScope, pushScope, RegistrySession, type RegistryOptions } from './session.js';
-import { uploadBlob, type UploadOptions, type UploadResult } from './upload.js';
+import { DEFAULT_CHUNK_SIZE, uploadBlob, type UploadOptions, type UploadResult } from './upload.js';
 
 /**
  * The OCI Distribution API for one registry host: blobs (exists, download,
@@ -13,8 +14,20 @@ import { uploadBlob, type UploadOptions, type UploadResult } from './upload.js';
  * the digest asked for or the one the registry names.
  */
 export interface ClientOptions extends RegistryOptions {
-  /** Blobs up to this size go up in one PUT; bigger ones in PATCH chunks of this size (default 8 MiB). */
+  /** Bigger blobs go up in PATCH chunks of this size, streamed (default 32 MiB); up to it (and 8 MiB) in one PUT. */
   readonly chunkSize?: number;
+  /** Told about every blob downloaded and uploaded (the CLI's progress line on a terminal). */
+  readonly progress?: TransferProgress;
+}
+
+/** Per-blob progress, the shape of src/cli/progress.ts's Progress (kept here so the client does not depend on the CLI). */
+export interface TransferProgress {
+  task(label: string, total?: number): { advance(bytes: number): void; finish(note?: string): void };
+}
+
+/** How a blob is named on a progress line: "sha256:0123456789ab". */
+export function shortDigest(digest: string): string {
+  return digest.slice(0, digest.indexOf(':') + 13);
 }
 
 export interface FetchedManifest {
@@ -25,7 +38,6 @@ export interface FetchedManifest {
 
 /** Manifests are small JSON documents; a registry sending more is broken or hostile. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
 
 export const MANIFEST_ACCEPT = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.dockerManifestList].join(', ');
 
@@ -39,6 +51,7 @@ function checkDigestSyntax(registry: string, digest: string): void {
 export class RegistryClient {
   readonly session: RegistrySession;
   readonly chunkSize: number;
+  readonly progress: TransferProgress | undefined;
 
   constructor(
     readonly registry: string,
@@ -47,6 +60,7 @@ export class RegistryClient {
     this.session = new RegistrySession(registry, options);
     const chunk = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     this.chunkSize = Math.max(1024, Math.min(chunk, 256 * 1024 * 1024));
+    this.progress = options.progress;
   }
 
   close(): void {
@@ -76,19 +90,37 @@ export class RegistryClient {
     return Number.isSafeInteger(size) ? size : 0;
   }
 
-  /** A stream of the blob's bytes that fails (FormatError) unless they match the descriptor's digest and size. */
+  /**
+   * A stream of the blob's bytes that fails (FormatError) unless they match
+   * the descriptor's digest and size. A connection cut mid-body is resumed
+   * from the bytes already passed on (see download.ts), within the session's
+   * attempt bound.
+   */
   async openBlob(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>): Promise<Readable> {
     checkDigestSyntax(this.registry, descriptor.digest);
-    const res = await this.session.request({
-      method: 'GET',
-      path: `/v2/${repository}/blobs/${descriptor.digest}`,
-      scopes: [pullScope(repository)],
-      followRedirects: true,
-      expect: [200],
-      what: `GET blob ${repository}@${descriptor.digest}`,
-      notFoundCode: 'BLOB_UNKNOWN',
+    const name = `${this.registry}/${repository}@${descriptor.digest}`;
+    const fetchFrom = (offset: number) =>
+      this.session.request({
+        method: 'GET',
+        path: `/v2/${repository}/blobs/${descriptor.digest}`,
+        ...(offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {}),
+        scopes: [pullScope(repository)],
+        followRedirects: true,
+        expect: offset > 0 ? [200, 206] : [200],
+        what: `GET blob ${repository}@${descriptor.digest}${offset > 0 ? ` from byte ${offset}` : ''}`,
+        notFoundCode: 'BLOB_UNKNOWN',
+      });
+    const first = await fetchFrom(0);
+    const task = this.progress?.task(`pull ${shortDigest(descriptor.digest)}`, descriptor.size);
+    const body = resumingDownload(first, {
+      size: descriptor.size,
+      name,
+      maxConnections: this.session.maxAttempts,
+      fetchFrom,
+      pause: (n) => this.session.pause(n),
+      ...(task ? { onBytes: (n: number) => task.advance(n), onEnd: () => task.finish() } : {}),
     });
-    return verifyingStream(res.body, descriptor, `${this.registry}/${repository}@${descriptor.digest}`);
+    return verifyingStream(body, descriptor, name);
   }
 
   /** A small blob (a config) read whole, verified, refused beyond `limit` bytes. */
@@ -111,7 +143,7 @@ export class RegistryClient {
   /** GET a manifest or index by tag or digest, verified against the digest asked for or announced. */
   async getManifest(repository: string, reference: string): Promise<FetchedManifest> {
     const what = `GET manifest ${repository}${reference.includes(':') ? '@' : ':'}${reference}`;
-    const res = await this.session.request({
+    const request = {
       method: 'GET',
       path: `/v2/${repository}/manifests/${reference}`,
       headers: { accept: MANIFEST_ACCEPT },
@@ -119,8 +151,8 @@ export class RegistryClient {
       expect: [200],
       what,
       notFoundCode: 'MANIFEST_UNKNOWN',
-    });
-    const bytes = await readBody(res, MAX_MANIFEST_BYTES, 'manifest');
+    };
+    const { res, bytes } = await this.session.requestSmall(request, MAX_MANIFEST_BYTES, 'manifest');
     const digest = sha256Digest(bytes);
     const expected = reference.includes(':') ? reference : header(res, 'docker-content-digest');
     // Only sha256 can be checked here; other algorithms are taken on the registry's word.
@@ -174,15 +206,15 @@ export class RegistryClient {
 
   /** The repository's tags (first page of up to 1000; enough for tests and checks). */
   async listTags(repository: string): Promise<string[]> {
-    const res = await this.session.request({
+    const request = {
       method: 'GET',
       path: `/v2/${repository}/tags/list?n=1000`,
       scopes: [pullScope(repository)],
       expect: [200],
       what: `GET tags of ${repository}`,
       notFoundCode: 'NAME_UNKNOWN',
-    });
-    const body = await readBody(res, MAX_MANIFEST_BYTES, 'tag list');
+    };
+    const { bytes: body } = await this.session.requestSmall(request, MAX_MANIFEST_BYTES, 'tag list');
     let parsed: { tags?: unknown };
     try {
       parsed = JSON.parse(Buffer.from(body).toString('utf8')) as { tags?: unknown };

@@ -36,6 +36,8 @@ function authFiles(env: Readonly<Record<string, string | undefined>>): string[] 
   const files: string[] = [];
   if (env.REGISTRY_AUTH_FILE) files.push(env.REGISTRY_AUTH_FILE);
   if (env.XDG_RUNTIME_DIR) files.push(join(env.XDG_RUNTIME_DIR, 'containers', 'auth.json'));
+  // Where podman and skopeo keep logins that must outlive a reboot (containers-auth.json(5)).
+  files.push(join(env.XDG_CONFIG_HOME ?? join(env.HOME ?? homedir(), '.config'), 'containers', 'auth.json'));
   const dockerConfigDir = env.DOCKER_CONFIG ?? join(env.HOME ?? homedir(), '.docker');
   files.push(join(dockerConfigDir, 'config.json'));
   return files;

@@ -1,7 +1,9 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { rootCertificates } from 'node:tls';
-import { RegistryError } from '../errors.js';
+import type { Readable } from 'node:stream';
+import { isIP } from 'node:net';
+import { connect as tlsConnect, rootCertificates } from 'node:tls';
+import { FromscratchError, RegistryError } from '../errors.js';
 
 /**
  * One HTTP exchange on node:http(s), with no retries, auth or redirects (the
@@ -13,8 +15,15 @@ export interface HttpRequest {
   readonly method: string;
   readonly url: URL;
   readonly headers: Readonly<Record<string, string>>;
-  /** Bodies are always in memory (a manifest or one upload chunk) so any request can be retried. */
+  /** A body in memory (a manifest, a small blob): the request can be sent again. */
   readonly body?: Uint8Array;
+  /**
+   * A body streamed as it is read (one chunk of a big blob upload), of
+   * exactly `length` bytes: sent once, never retried here. A stream error
+   * that is a FromscratchError (the blob is not what its descriptor says)
+   * fails the request with that error rather than a ConnectionError.
+   */
+  readonly bodyStream?: { readonly stream: Readable; readonly length: number };
 }
 
 export interface HttpResponse {
@@ -31,6 +40,8 @@ export interface RequestEvent {
   /** Undefined when the connection failed before an answer. */
   readonly status: number | undefined;
   readonly bodyBytes: number;
+  /** The Range asked for ("bytes=N-"): a download resumed after a cut connection. */
+  readonly range?: string;
 }
 
 export interface TlsSettings {
@@ -38,6 +49,8 @@ export interface TlsSettings {
   readonly extraCa?: readonly string[];
   /** Skip certificate verification (only with `insecure: true`). */
   readonly skipVerify?: boolean;
+  /** `extraCa` starts with the system's CA bundle, which stands in for Node's bundled roots (as Go and curl use the system's alone). */
+  readonly replacesRoots?: boolean;
 }
 
 /** A network failure before any HTTP answer: worth a retry, unlike an HTTP error. */
@@ -50,6 +63,11 @@ export class ConnectionError extends Error {
     this.errorCode = options?.errorCode;
   }
 
+  /** The server answered a TLS handshake with something that is not TLS (a plain-HTTP server). */
+  get speaksNoTls(): boolean {
+    return this.errorCode === 'EPROTO' || this.errorCode === 'ECONNRESET' || /wrong version number|packet length too long|unknown protocol/i.test(this.message);
+  }
+
   /** A certificate that does not verify will not verify on the next try either. */
   get permanent(): boolean {
     return this.errorCode !== undefined && /CERT|SIGNATURE|ISSUER|ALTNAME/.test(this.errorCode);
@@ -58,19 +76,48 @@ export class ConnectionError extends Error {
 
 export class HttpTransport {
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
-  private readonly httpsAgent: HttpsAgent;
+  private httpsAgentOnce: HttpsAgent | undefined;
 
   constructor(
-    tls: TlsSettings,
+    private readonly tls: TlsSettings,
     private readonly timeoutMs: number,
     private readonly onRequest?: (event: RequestEvent) => void,
-  ) {
-    this.httpsAgent = new HttpsAgent({
+  ) {}
+
+  /** Made on first use: parsing a CA bundle costs tens of milliseconds, which a plain-HTTP registry should not pay. */
+  private get httpsAgent(): HttpsAgent {
+    const extraCa = this.tls.extraCa ?? [];
+    this.httpsAgentOnce ??= new HttpsAgent({
       keepAlive: true,
       maxSockets: 8,
-      // Setting `ca` replaces Node's bundled roots, so add them back explicitly.
-      ...(tls.extraCa && tls.extraCa.length > 0 ? { ca: [...rootCertificates, ...tls.extraCa] } : {}),
-      rejectUnauthorized: tls.skipVerify !== true,
+      // Setting `ca` replaces Node's bundled roots: the caller passes the system bundle, or gets them back here.
+      ...(extraCa.length > 0 ? { ca: this.tls.replacesRoots ? [...extraCa] : [...rootCertificates, ...extraCa] } : {}),
+      rejectUnauthorized: this.tls.skipVerify !== true,
+    });
+    return this.httpsAgentOnce;
+  }
+
+  /**
+   * Whether the server at `url` answers a TLS handshake at all (certificate
+   * not checked: this only picks the scheme for a loopback registry; every
+   * real request verifies). False when it speaks something else (plain HTTP);
+   * a ConnectionError when nothing answers.
+   */
+  speaksTls(url: URL): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      const socket = tlsConnect({ host, port: Number(url.port || 443), rejectUnauthorized: false, ...(isIP(host) ? {} : { servername: host }) });
+      socket.setTimeout(this.timeoutMs, () => socket.destroy(new ConnectionError(`no answer within ${this.timeoutMs} ms`)));
+      socket.once('secureConnect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        if (error instanceof ConnectionError) return reject(error);
+        const e = new ConnectionError(error.message, { cause: error, ...(error.code ? { errorCode: error.code } : {}) });
+        if (e.speaksNoTls) resolve(false);
+        else reject(e);
+      });
     });
   }
 
@@ -79,11 +126,12 @@ export class HttpTransport {
     if (!isHttps && req.url.protocol !== 'http:') {
       return Promise.reject(new RegistryError('PROTOCOL', `${req.url.host}: unsupported URL scheme ${req.url.protocol}`));
     }
-    const bodyBytes = req.body?.length ?? 0;
+    const bodyBytes = req.bodyStream?.length ?? req.body?.length ?? 0;
     const headers: Record<string, string> = { ...req.headers };
-    if (req.body !== undefined) headers['content-length'] = String(bodyBytes);
+    if (req.body !== undefined || req.bodyStream !== undefined) headers['content-length'] = String(bodyBytes);
     const report = (status: number | undefined): void => {
-      this.onRequest?.({ method: req.method, url: req.url.toString(), status, bodyBytes });
+      const range = req.headers.range;
+      this.onRequest?.({ method: req.method, url: req.url.toString(), status, bodyBytes, ...(range !== undefined ? { range } : {}) });
     };
     return new Promise<HttpResponse>((resolve, reject) => {
       const options = { method: req.method, headers, agent: isHttps ? this.httpsAgent : this.httpAgent };
@@ -99,19 +147,25 @@ export class HttpTransport {
       });
       clientRequest.on('error', (error: NodeJS.ErrnoException) => {
         report(undefined);
-        if (error instanceof ConnectionError) reject(error);
+        if (error instanceof ConnectionError || error instanceof FromscratchError) reject(error);
         else {
           const detail = error.code && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message;
           reject(new ConnectionError(detail, { cause: error, ...(error.code ? { errorCode: error.code } : {}) }));
         }
       });
+      if (req.bodyStream) {
+        const { stream } = req.bodyStream;
+        stream.on('error', (e) => clientRequest.destroy(e));
+        stream.pipe(clientRequest);
+        return;
+      }
       clientRequest.end(req.body === undefined ? undefined : Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength));
     });
   }
 
   close(): void {
     this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.httpsAgentOnce?.destroy();
   }
 }
 

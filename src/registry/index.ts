@@ -1,5 +1,5 @@
 export { parseChallenges, type AuthChallenge } from './challenge.js';
-export { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, RegistryClient, type ClientOptions, type FetchedManifest } from './client.js';
+export { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, RegistryClient, type ClientOptions, type FetchedManifest, type TransferProgress } from './client.js';
 export { credentialsFromHelper, findCredentials, type CredentialOptions, type Credentials } from './credentials.js';
 export type { RequestEvent } from './http.js';
 export { parsePlatform, pullImage, type PullOptions, type RegistryLayer, type RegistryOrigin } from './pull.js';

@@ -72,6 +72,19 @@ test('credentials: auths entries, REGISTRY_AUTH_FILE first, credential helpers',
     await chmod(helper, 0o755);
     assert.deepEqual(await findCredentials('helped.example', { env }), { username: 'helper-user', password: 'from-helped.example' });
 
+    // The containers auth.json under XDG_CONFIG_HOME (or ~/.config) comes before docker's config.json.
+    const xdg = join(dir, 'xdg');
+    await mkdir(join(xdg, 'containers'), { recursive: true });
+    await writeFile(join(xdg, 'containers', 'auth.json'), JSON.stringify({ auths: { 'reg.example:5000': { auth: b64('carol:podman') } } }));
+    assert.deepEqual(await findCredentials('reg.example:5000', { env: { ...env, XDG_CONFIG_HOME: xdg } }), { username: 'carol', password: 'podman' });
+    assert.deepEqual(await findCredentials('reg.example:5000', { env }), { username: 'alice', password: 'pa:ss' });
+
+    // credsStore: the default helper for registries with no entry of their own; one not installed means anonymous.
+    await writeFile(join(docker, 'config.json'), JSON.stringify({ credsStore: 'fstest', auths: { 'reg.example:5000': {} } }));
+    assert.deepEqual(await findCredentials('stored.example', { env }), { username: 'helper-user', password: 'from-stored.example' });
+    await writeFile(join(docker, 'config.json'), JSON.stringify({ credsStore: 'not-installed' }));
+    assert.equal(await findCredentials('stored.example', { env }), undefined);
+
     await writeFile(join(docker, 'config.json'), '{not json');
     await assert.rejects(findCredentials('reg.example:5000', { env }), (e: unknown) => e instanceof Error && /config\.json: not valid JSON/.test(e.message));
   } finally {

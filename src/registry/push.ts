@@ -1,8 +1,8 @@
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { RegistryError } from '../errors.js';
 import { isIndexType } from '../image/parse-documents.js';
 import type { Blob, Descriptor, Digest, Image, ImageIndex, ImageOrIndex } from '../image/types.js';
-import { RegistryClient, type ClientOptions } from './client.js';
+import { RegistryClient, shortDigest, type ClientOptions, type TransferProgress } from './client.js';
 import type { RegistryOrigin } from './pull.js';
 import { parseRegistryReference, type RegistryReference } from './reference.js';
 
@@ -68,18 +68,45 @@ function originOf(blob: Blob): RegistryOrigin | undefined {
   return origin && typeof origin.registry === 'string' && typeof origin.repository === 'string' ? origin : undefined;
 }
 
+/**
+ * `open` with every byte read counted on a progress task; a reopened stream
+ * (an upload started over) takes back what the previous one counted.
+ */
+function countedOpen(open: () => Promise<Readable>, task: ReturnType<TransferProgress['task']>): () => Promise<Readable> {
+  let counted = 0;
+  return async () => {
+    task.advance(-counted);
+    counted = 0;
+    const source = await open();
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        counted += chunk.length;
+        task.advance(chunk.length);
+        callback(null, chunk);
+      },
+    });
+    source.on('error', (e) => counter.destroy(e));
+    // Whoever stops reading the counter (an upload that failed) releases the source too.
+    counter.on('close', () => source.destroy());
+    return source.pipe(counter);
+  };
+}
+
 async function pushBlob(state: PushState, descriptor: Descriptor, open: () => Promise<Readable>, origin: RegistryOrigin | undefined): Promise<void> {
   const existing = state.done.get(descriptor.digest);
   if (existing) return existing;
   const work = (async () => {
+    const task = state.client.progress?.task(`push ${shortDigest(descriptor.digest)}`, descriptor.size);
     if ((await state.client.blobExists(state.repository, descriptor.digest)) !== undefined) {
       state.existing++;
+      task?.finish('exists');
       return;
     }
     const mountFrom = origin && origin.registry === state.client.registry && origin.repository !== state.repository ? origin.repository : undefined;
-    const result = await state.client.uploadBlob(state.repository, descriptor, open, mountFrom !== undefined ? { mountFrom } : {});
+    const result = await state.client.uploadBlob(state.repository, descriptor, task ? countedOpen(open, task) : open, mountFrom !== undefined ? { mountFrom } : {});
     if (result === 'mounted') state.mounted++;
     else state.uploaded++;
+    task?.finish(result === 'mounted' ? `mounted from ${mountFrom}` : undefined);
   })();
   state.done.set(descriptor.digest, work);
   return work;

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import { FormatError, RegistryError } from '../errors.js';
 import { syntheticImage } from '../testing/registry-fixtures.js';
-import { startFaultProxy, startRegistry } from '../testing/registry-server.js';
+import { skopeoDigest, startFaultProxy, startRegistry } from '../testing/registry-server.js';
 import { RegistryClient } from './client.js';
 import type { RequestEvent } from './http.js';
 import { pullImage } from './pull.js';
@@ -45,7 +45,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-test('a connection cut in the middle of a chunked upload: the push still completes with identical digests', async () => {
+test('a connection cut in the middle of a chunked upload: the push still completes with identical digests', async (t) => {
   const registry = await startRegistry();
   cleanups.push(() => registry.stop());
   // Cut once, 150 KiB into the client's traffic: inside the PATCH stream of a 600 KiB layer sent in 64 KiB chunks.
@@ -63,8 +63,11 @@ test('a connection cut in the middle of a chunked upload: the push still complet
   assert.equal(proxy.drops, 1, 'the proxy did cut a connection');
   assert.ok(events.some((e) => e.method === 'PATCH' && e.status === undefined), 'a PATCH lost its connection');
   assert.equal(pushed.descriptor.digest, expected.digest);
+  const lost = events.filter((e) => e.method === 'PATCH' && e.status === undefined).length;
+  t.diagnostic(`upload cut once: ${lost} PATCH lost, ${events.filter((e) => e.method === 'POST').length} upload(s) started; final ${pushed.descriptor.digest}`);
 
-  // Read back directly from the registry, not through the proxy.
+  // Read back directly from the registry, not through the proxy; skopeo agrees on the digest.
+  assert.equal(await skopeoDigest(`docker://${registry.host}/faults/cut:1`), expected.digest);
   const pulled = await pullImage(`${registry.host}/faults/cut:1`);
   assert.equal(pulled.kind, 'image');
   if (pulled.kind !== 'image') return;
@@ -72,6 +75,105 @@ test('a connection cut in the middle of a chunked upload: the push still complet
   const [layer] = await pulled.image.layers();
   assert.ok(layer);
   assert.equal(sha(await readAll(await layer.open())), sha(image.layerGzip));
+});
+
+/** A 600 KiB random layer pushed straight to `registry` (not through a proxy), for download faults. */
+async function pushedRandomImage(host: string, repository: string): Promise<ReturnType<typeof syntheticImage>> {
+  const image = syntheticImage({ layerBytes: randomBytes(600 * 1024) });
+  await pushImage(`${host}/${repository}`, image);
+  return image;
+}
+
+async function pullLayerThrough(host: string, repository: string, options: { timeoutMs?: number; maxAttempts?: number; onRequest: (e: RequestEvent) => void }): Promise<Buffer> {
+  const pulled = await pullImage(`${host}/${repository}`, { retryBaseMs: 10, ...options });
+  assert.equal(pulled.kind, 'image');
+  if (pulled.kind !== 'image') throw new Error('not an image');
+  const [layer] = await pulled.image.layers();
+  assert.ok(layer);
+  return readAll(await layer.open());
+}
+
+test('a download cut twice after the answer began resumes with Range requests from the bytes received; the digest is verified', async (t) => {
+  const registry = await startRegistry();
+  cleanups.push(() => registry.stop());
+  const image = await pushedRandomImage(registry.host, 'faults/down:1');
+  // Cut the registry's answers 200 KiB in (inside the layer's body), then 200 KiB later again.
+  const proxy = await startFaultProxy(registry.port, 200 * 1024, 2, { direction: 'down' });
+  cleanups.push(() => proxy.stop());
+  const events: RequestEvent[] = [];
+  const bytes = await pullLayerThrough(proxy.host, 'faults/down:1', { onRequest: (e) => events.push(e) });
+  assert.equal(proxy.drops, 2);
+  assert.equal(sha(bytes), sha(image.layerGzip));
+  const layerDigest = (await image.manifest()).layers[0]?.digest ?? '';
+  const resumes = events.filter((e) => e.method === 'GET' && e.url.includes(layerDigest) && e.range !== undefined);
+  assert.equal(resumes.length, 2, 'one Range request per cut, no restart from zero');
+  const offsets = resumes.map((e) => Number(/^bytes=(\d+)-$/.exec(e.range ?? '')?.[1]));
+  assert.ok(offsets.every((o) => o > 0 && o < bytes.length) && (offsets[1] ?? 0) > (offsets[0] ?? 0), `offsets ${offsets.join(', ')}`);
+  t.diagnostic(`download cut ${proxy.drops}x: resumed at bytes ${offsets.join(', ')} of ${bytes.length}; final ${sha(bytes)}`);
+});
+
+test('a download that stalls mid-body times out and resumes; one cut every connection ends in UNREACHABLE after bounded attempts', async (t) => {
+  const registry = await startRegistry();
+  cleanups.push(() => registry.stop());
+  const image = await pushedRandomImage(registry.host, 'faults/stall:1');
+  const stall = await startFaultProxy(registry.port, 250 * 1024, 1, { direction: 'down', mode: 'stall' });
+  cleanups.push(() => stall.stop());
+  const events: RequestEvent[] = [];
+  const started = Date.now();
+  const bytes = await pullLayerThrough(stall.host, 'faults/stall:1', { timeoutMs: 400, onRequest: (e) => events.push(e) });
+  assert.equal(stall.drops, 1);
+  assert.equal(sha(bytes), sha(image.layerGzip));
+  const resumed = events.filter((e) => e.range !== undefined).map((e) => e.range);
+  assert.equal(resumed.length, 1);
+  t.diagnostic(`download stalled once: resumed with ${resumed.join(', ')} after ${Date.now() - started} ms; final ${sha(bytes)}`);
+
+  // 100 KiB per connection, 3 connections allowed: the 600 KiB layer cannot arrive.
+  const cutter = await startFaultProxy(registry.port, 100 * 1024, 1000, { direction: 'down' });
+  cleanups.push(() => cutter.stop());
+  const seen: RequestEvent[] = [];
+  await assert.rejects(pullLayerThrough(cutter.host, 'faults/stall:1', { maxAttempts: 3, onRequest: (e) => seen.push(e) }), (e: unknown) => {
+    assert.ok(e instanceof RegistryError, String(e));
+    assert.equal(e.registryCode, 'UNREACHABLE');
+    assert.match(e.message, /download cut 3 times, last at byte \d+ of \d+/);
+    t.diagnostic(`always cut: ${e.message}`);
+    return true;
+  });
+  assert.equal(seen.filter((e) => e.range !== undefined).length, 2);
+});
+
+test('an upload that stalls mid-PATCH times out and resumes; a push that keeps failing leaves no tag behind', async (t) => {
+  const registry = await startRegistry();
+  cleanups.push(() => registry.stop());
+  const image = syntheticImage({ layerBytes: randomBytes(600 * 1024) });
+  const expected = (await image.descriptor()).digest;
+  const stall = await startFaultProxy(registry.port, 150 * 1024, 1, { mode: 'stall' });
+  cleanups.push(() => stall.stop());
+  const events: RequestEvent[] = [];
+  const pushed = await pushImage(`${stall.host}/faults/upstall:1`, image, { chunkSize: 64 * 1024, retryBaseMs: 10, timeoutMs: 400, onRequest: (e) => events.push(e) });
+  assert.equal(stall.drops, 1);
+  assert.equal(pushed.descriptor.digest, expected);
+  const posts = events.filter((e) => e.method === 'POST').length;
+  t.diagnostic(`upload stalled once: ${events.filter((e) => e.status === undefined).length} exchange(s) lost, ${posts} upload(s) started; final ${pushed.descriptor.digest}`);
+  const check = new RegistryClient(registry.host);
+  try {
+    assert.equal((await check.headManifest('faults/upstall', '1'))?.digest, expected);
+    assert.equal(await skopeoDigest(`docker://${registry.host}/faults/upstall:1`), expected);
+
+    // Every 40 KiB of requests a cut: the layer never gets through, and the tag is never written.
+    const cutter = await startFaultProxy(registry.port, 40 * 1024, 10_000);
+    cleanups.push(() => cutter.stop());
+    const other = syntheticImage({ layerBytes: randomBytes(600 * 1024) });
+    await assert.rejects(pushImage(`${cutter.host}/faults/partial:1`, other, { chunkSize: 64 * 1024, retryBaseMs: 5, maxAttempts: 2 }), (e: unknown) => {
+      assert.ok(e instanceof RegistryError, String(e));
+      assert.equal(e.registryCode, 'UNREACHABLE');
+      t.diagnostic(`always cut upload: ${e.message}`);
+      return true;
+    });
+    assert.equal(await check.headManifest('faults/partial', '1'), undefined);
+    assert.equal(await check.headManifest('faults/partial', (await other.descriptor()).digest), undefined);
+  } finally {
+    check.close();
+  }
 });
 
 test('429 and 503 are retried, honouring Retry-After; persistent failure ends in a typed error after bounded attempts', async () => {

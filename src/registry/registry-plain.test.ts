@@ -8,8 +8,8 @@ import { gunzipSync } from 'node:zlib';
 import { RegistryError } from '../errors.js';
 import { run } from '../testing/process.js';
 import { syntheticImage, syntheticIndex } from '../testing/registry-fixtures.js';
-import { startRegistry, type RegistryServer } from '../testing/registry-server.js';
-import { RegistryClient } from './client.js';
+import { startFaultProxy, startRegistry, type RegistryServer } from '../testing/registry-server.js';
+import { RegistryClient, type TransferProgress } from './client.js';
 import type { RequestEvent } from './http.js';
 import { pullImage } from './pull.js';
 import { pushImage } from './push.js';
@@ -66,14 +66,24 @@ test('push a synthetic image, pull it back with equal digests; a second push upl
   assert.deepEqual(await readAll(await layer.uncompressed()), layerBytes);
   assert.equal(await layer.diffId(), sha(layerBytes));
 
+  // The second push goes through a counting proxy: what reaches the registry is HEADs and two small manifest PUTs.
+  const proxy = await startFaultProxy(registry.port, Infinity, 0);
   const second = recorder();
-  const again = await pushImage(ref, image, { onRequest: second.onRequest });
-  assert.equal(again.uploaded, 0);
-  assert.equal(again.existing, 2);
+  try {
+    const again = await pushImage(`${proxy.host}/plain/hello:v1`, image, { onRequest: second.onRequest });
+    assert.equal(again.uploaded, 0);
+    assert.equal(again.existing, 2);
+  } finally {
+    await proxy.stop();
+  }
   const blobWrites = second.events.filter((e) => e.url.includes('/blobs/') && e.method !== 'HEAD');
   assert.deepEqual(blobWrites, []);
   const sentBytes = second.events.filter((e) => e.url.includes('/blobs/')).reduce((n, e) => n + e.bodyBytes, 0);
   assert.equal(sentBytes, 0);
+  const manifestBytes = (await image.rawManifest()).length;
+  const requestBytes = second.events.length * 1024; // generous room for each request's line and headers
+  assert.ok(proxy.upBytes <= 2 * manifestBytes + requestBytes, `${proxy.upBytes} bytes went up for ${second.events.length} requests`);
+  assert.ok(proxy.upBytes < layerBytes.length / 4, 'far less than the layer');
 });
 
 test('tags, digests, HEAD and typed errors for what does not exist', async () => {
@@ -172,4 +182,92 @@ test('skopeo sees what we push, and we pull what skopeo copies in, with the same
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('Docker media types: a v2 schema 2 manifest list and its manifests, written by skopeo, pull with their digests', async () => {
+  const amd = syntheticImage({ layerBytes: randomBytes(4000), arch: 'amd64', cmd: ['/v2s2'] });
+  const arm = syntheticImage({ layerBytes: randomBytes(4000), arch: 'arm64', cmd: ['/v2s2'] });
+  const index = syntheticIndex([
+    { image: amd, descriptor: await amd.descriptor(), arch: 'amd64' },
+    { image: arm, descriptor: await arm.descriptor(), arch: 'arm64' },
+  ]);
+  await pushImage(`${registry.host}/plain/oci-multi:1`, index);
+  // skopeo converts the OCI index and its images to Docker's formats on the way.
+  const converted = await run('skopeo', ['copy', '--all', '--format', 'v2s2', '--src-tls-verify=false', '--dest-tls-verify=false',
+    `docker://${registry.host}/plain/oci-multi:1`, `docker://${registry.host}/plain/docker-multi:1`]);
+  assert.equal(converted.code, 0, converted.stderr);
+  const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/plain/docker-multi:1`]);
+  assert.equal(raw.code, 0, raw.stderr);
+  const list = JSON.parse(raw.stdout) as { mediaType: string; manifests: { digest: string; mediaType: string; platform: { architecture: string } }[] };
+  assert.equal(list.mediaType, 'application/vnd.docker.distribution.manifest.list.v2+json');
+
+  const whole = await pullImage(`${registry.host}/plain/docker-multi:1`);
+  assert.equal(whole.kind, 'index');
+  if (whole.kind !== 'index') return;
+  const descriptor = await whole.index.descriptor();
+  assert.equal(descriptor.mediaType, list.mediaType);
+  assert.equal(descriptor.digest, sha(Buffer.from(raw.stdout, 'utf8')));
+
+  const armPulled = await pullImage(`${registry.host}/plain/docker-multi:1`, { platform: 'linux/arm64' });
+  assert.equal(armPulled.kind, 'image');
+  if (armPulled.kind !== 'image') return;
+  const armEntry = list.manifests.find((m) => m.platform.architecture === 'arm64');
+  assert.equal((await armPulled.image.descriptor()).digest, armEntry?.digest);
+  assert.equal((await armPulled.image.descriptor()).mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
+  const [layer] = await armPulled.image.layers();
+  assert.ok(layer);
+  assert.equal(layer.descriptor.mediaType, 'application/vnd.docker.image.rootfs.diff.tar.gzip');
+  assert.equal(await layer.diffId(), (await arm.config()).rootfs.diff_ids[0]);
+  assert.equal(sha(await readAll(await layer.uncompressed())), (await arm.config()).rootfs.diff_ids[0]);
+});
+
+/** Records what a progress display would be told: per label, the bytes counted and the finishing note. */
+function progressRecorder(): { progress: TransferProgress; tasks: Map<string, { total: number | undefined; done: number; finished: string | null }> } {
+  const tasks = new Map<string, { total: number | undefined; done: number; finished: string | null }>();
+  const progress: TransferProgress = {
+    task(label, total) {
+      const state = { total, done: 0, finished: null as string | null };
+      tasks.set(label, state);
+      return {
+        advance: (bytes) => {
+          state.done += bytes;
+        },
+        finish: (note) => {
+          state.finished = note ?? 'done';
+        },
+      };
+    },
+  };
+  return { progress, tasks };
+}
+
+test('progress: each blob pushed counts its bytes, then "exists" on a second push and "mounted" across repositories; pulls count too', async () => {
+  const image = syntheticImage({ layerBytes: randomBytes(300_000) });
+  const manifest = await image.manifest();
+  const layer = manifest.layers[0];
+  assert.ok(layer);
+  const label = (verb: string, digest: string): string => `${verb} ${digest.slice(0, 'sha256:'.length + 12)}`;
+
+  const first = progressRecorder();
+  await pushImage(`${registry.host}/plain/progress:1`, image, { progress: first.progress, chunkSize: 64 * 1024 });
+  assert.deepEqual(first.tasks.get(label('push', layer.digest)), { total: layer.size, done: layer.size, finished: 'done' });
+  assert.deepEqual(first.tasks.get(label('push', manifest.config.digest)), { total: manifest.config.size, done: manifest.config.size, finished: 'done' });
+
+  const second = progressRecorder();
+  await pushImage(`${registry.host}/plain/progress:1`, image, { progress: second.progress });
+  assert.deepEqual([...second.tasks.values()].map((t) => [t.done, t.finished]), [[0, 'exists'], [0, 'exists']]);
+
+  const pull = progressRecorder();
+  const pulled = await pullImage(`${registry.host}/plain/progress:1`, { progress: pull.progress });
+  assert.equal(pulled.kind, 'image');
+  if (pulled.kind !== 'image') return;
+  const [pulledLayer] = await pulled.image.layers();
+  assert.ok(pulledLayer);
+  assert.equal(sha(await readAll(await pulledLayer.open())), layer.digest);
+  assert.deepEqual(pull.tasks.get(label('pull', layer.digest)), { total: layer.size, done: layer.size, finished: 'done' });
+
+  const mount = progressRecorder();
+  await pushImage(`${registry.host}/plain/progress-copy:1`, pulled.image, { progress: mount.progress });
+  assert.equal(mount.tasks.get(label('push', layer.digest))?.finished, 'mounted from plain/progress');
+  assert.equal(mount.tasks.get(label('push', layer.digest))?.done, 0);
 });

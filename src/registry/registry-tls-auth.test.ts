@@ -84,6 +84,17 @@ test('no credentials → UNAUTHORIZED; wrong password → UNAUTHORIZED without l
   }
 });
 
+test('a CA in the system bundle (SSL_CERT_FILE) is trusted without --ca-file', async () => {
+  const client = new RegistryClient(registry.host, { env: { ...env, SSL_CERT_FILE: pki.caFile } });
+  try {
+    const image = syntheticImage({ layerBytes: randomBytes(2000), cmd: ['/system-ca'] });
+    await pushImage(`${registry.host}/secure/system-ca:1`, image, { client });
+    assert.equal((await client.getManifest('secure/system-ca', '1')).digest, (await image.descriptor()).digest);
+  } finally {
+    client.close();
+  }
+});
+
 test('without the test CA the certificate is refused: no silent fallback to plain HTTP', async () => {
   const client = new RegistryClient(registry.host, { env });
   try {

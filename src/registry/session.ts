@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { RegistryError } from '../errors.js';
 import { parseChallenges, type AuthChallenge } from './challenge.js';
 import { findCredentials, type Credentials } from './credentials.js';
-import { ConnectionError, drain, header, HttpTransport, readBody, type HttpResponse, type RequestEvent } from './http.js';
+import { ConnectionError, drain, header, HttpTransport, readBody, type HttpRequest, type HttpResponse, type RequestEvent } from './http.js';
 
 /**
  * Talking to one registry host: which scheme it speaks, who we are to it
@@ -13,7 +13,7 @@ import { ConnectionError, drain, header, HttpTransport, readBody, type HttpRespo
 export interface RegistryOptions {
   /** Credentials to use instead of looking them up in docker/podman config files. */
   readonly credentials?: Credentials;
-  /** Environment for the config-file lookup (DOCKER_CONFIG, REGISTRY_AUTH_FILE, HOME); defaults to process.env. */
+  /** Environment for the config-file lookup (DOCKER_CONFIG, REGISTRY_AUTH_FILE, HOME) and SSL_CERT_FILE; defaults to process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** A PEM file with extra CA certificates trusted on top of the system roots. */
   readonly caFile?: string;
@@ -37,6 +37,8 @@ export interface SessionRequest {
   readonly path: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: Uint8Array;
+  /** A streamed body (an upload chunk): one attempt, and no second try after a 401 (the bytes are gone). */
+  readonly bodyStream?: HttpRequest['bodyStream'];
   /** Token scopes this request needs, e.g. "repository:foo:pull,push". */
   readonly scopes: readonly string[];
   /** Follow 3xx (blob downloads); uploads and manifests take Location themselves. */
@@ -83,7 +85,8 @@ export class RegistrySession {
   private readonly tokens = new Map<string, string>();
   private readonly pendingTokens = new Map<string, Promise<string>>();
   private useBasic = false;
-  private readonly maxAttempts: number;
+  /** Total attempts for one exchange (and, for a blob download, connections per blob). */
+  readonly maxAttempts: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
 
@@ -92,8 +95,10 @@ export class RegistrySession {
     private readonly options: RegistryOptions = {},
   ) {
     const insecure = options.insecure === true;
-    const extraCa = options.caFile ? [readCaFile(options.caFile)] : [];
-    this.transport = new HttpTransport({ extraCa, skipVerify: insecure }, options.timeoutMs ?? 60_000, options.onRequest);
+    const system = systemCaBundle(options.env ?? process.env);
+    const extraCa = [...(system !== undefined ? [system] : []), ...(options.caFile ? [readCaFile(options.caFile)] : [])];
+    const tls = { extraCa, skipVerify: insecure, replacesRoots: system !== undefined };
+    this.transport = new HttpTransport(tls, options.timeoutMs ?? 60_000, options.onRequest);
     this.maxAttempts = Math.max(1, Math.min(options.maxAttempts ?? 5, 20));
     this.retryBaseMs = options.retryBaseMs ?? 250;
     this.retryMaxMs = options.retryMaxMs ?? 10_000;
@@ -120,16 +125,13 @@ export class RegistrySession {
     if (!mayUseHttp) return https;
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await this.transport.send({ method: 'GET', url: new URL('/v2/', https), headers: {} });
-        drain(res);
-        return https;
+        // Only a server that does not speak TLS at all may be spoken to in plain HTTP; a certificate
+        // we cannot verify fails the first real request, never a reason to drop encryption.
+        return (await this.transport.speaksTls(https)) ? https : new URL(`http://${this.registry}/`);
       } catch (e) {
         if (!(e instanceof ConnectionError)) throw e;
-        // Only a server that does not speak TLS at all may be spoken to in plain HTTP; a
-        // certificate we cannot verify is an error, never a reason to drop encryption.
-        if (speaksNoTls(e)) return new URL(`http://${this.registry}/`);
-        if (attempt >= this.maxAttempts || e.permanent) {
-          throw new RegistryError('UNREACHABLE', `${this.registry}: ${e.message}${e.permanent ? '' : ` (gave up after ${attempt} attempts)`}`, { cause: e });
+        if (attempt >= this.maxAttempts) {
+          throw new RegistryError('UNREACHABLE', `${this.registry}: ${e.message} (gave up after ${attempt} attempts)`, { cause: e });
         }
         await sleep(this.backoff(attempt, undefined));
       }
@@ -226,7 +228,7 @@ export class RegistrySession {
       } catch (e) {
         if (!(e instanceof ConnectionError)) throw e;
         if (attempt >= maxAttempts || e.permanent) {
-          const tries = e.permanent ? '' : ` (gave up after ${attempt} attempts)`;
+          const tries = e.permanent || maxAttempts === 1 ? '' : ` (gave up after ${attempt} attempts)`;
           throw new RegistryError('UNREACHABLE', `${this.registry}: ${what}: ${e.message}${tries}`, { cause: e });
         }
         await sleep(this.backoff(attempt, undefined));
@@ -237,6 +239,11 @@ export class RegistrySession {
       drain(res);
       await sleep(this.backoff(attempt, header(res, 'retry-after')));
     }
+  }
+
+  /** Waits before retry number `attempt` (exponential, with jitter, capped): for callers that retry on their own, like a resumed download. */
+  pause(attempt: number): Promise<void> {
+    return sleep(this.backoff(attempt, undefined));
   }
 
   private backoff(attempt: number, retryAfter: string | undefined): number {
@@ -259,8 +266,9 @@ export class RegistrySession {
         const headers: Record<string, string> = { ...req.headers };
         const auth = await this.authorization(req.scopes);
         if (auth) headers.authorization = auth;
-        const res = await this.transport.send({ method: req.method, url, headers, ...(req.body ? { body: req.body } : {}) });
-        if (res.status === 401 && !triedAuth) {
+        const body = req.bodyStream ? { bodyStream: req.bodyStream } : req.body ? { body: req.body } : {};
+        const res = await this.transport.send({ method: req.method, url, headers, ...body });
+        if (res.status === 401 && !triedAuth && !req.bodyStream) {
           triedAuth = true;
           if (await this.authenticate(res, req.scopes, auth)) {
             drain(res);
@@ -270,7 +278,7 @@ export class RegistrySession {
         return res;
       }
     };
-    let res = await this.withRetries(req.what, exchange, req.noRetry ? 1 : this.maxAttempts);
+    let res = await this.withRetries(req.what, exchange, req.noRetry || req.bodyStream ? 1 : this.maxAttempts);
     for (let hops = 0; req.followRedirects && isRedirect(res.status); hops++) {
       const location = header(res, 'location');
       drain(res);
@@ -294,6 +302,26 @@ export class RegistrySession {
     return res;
   }
 
+  /**
+   * A request whose answer is a small document (a manifest, a tag list) read
+   * whole: a connection lost while the body streams in is retried like one
+   * lost before the answer, within the same bound.
+   */
+  async requestSmall(req: SessionRequest, limit: number, label: string): Promise<{ res: HttpResponse; bytes: Uint8Array }> {
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.request(req);
+      try {
+        return { res, bytes: await readBody(res, limit, label) };
+      } catch (e) {
+        if (!(e instanceof ConnectionError) || attempt >= this.maxAttempts) {
+          if (e instanceof ConnectionError) throw new RegistryError('UNREACHABLE', `${this.registry}: ${req.what}: ${e.message} (gave up after ${attempt} attempts)`, { cause: e });
+          throw e;
+        }
+        await this.pause(attempt);
+      }
+    }
+  }
+
   /** A RegistryError from an error answer: the registry's own code when it sent one (OCI error JSON). */
   async errorFrom(res: HttpResponse, what: string, notFoundCode?: string): Promise<RegistryError> {
     let code = statusCode(res.status, notFoundCode);
@@ -311,10 +339,6 @@ export class RegistrySession {
     }
     return new RegistryError(code, `${this.registry}: ${what}: ${code}${detail} (HTTP ${res.status})`, { status: res.status });
   }
-}
-
-function speaksNoTls(e: ConnectionError): boolean {
-  return e.errorCode === 'EPROTO' || e.errorCode === 'ECONNRESET' || /wrong version number|packet length too long|unknown protocol/i.test(e.message);
 }
 
 function statusCode(status: number, notFoundCode: string | undefined): string {
@@ -335,6 +359,26 @@ function scopeKey(scopes: readonly string[]): string {
 
 function basicHeader(c: Credentials): string {
   return `Basic ${Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64')}`;
+}
+
+/** Where distributions keep the system's CA bundle (Debian/Ubuntu, Fedora/RHEL, SUSE, Alpine). */
+const SYSTEM_CA_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/ca-bundle.pem', '/etc/ssl/cert.pem'];
+
+/**
+ * The system's CA bundle (SSL_CERT_FILE, as OpenSSL and Go honour it, else
+ * the distribution's file), trusted besides Node's own roots: a private CA
+ * an administrator installed works here as it does for docker and skopeo.
+ */
+function systemCaBundle(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const candidates = env.SSL_CERT_FILE ? [env.SSL_CERT_FILE] : SYSTEM_CA_BUNDLES;
+  for (const path of candidates) {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      // absent here: try the next place
+    }
+  }
+  return undefined;
 }
 
 function readCaFile(path: string): string {

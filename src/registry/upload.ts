@@ -1,16 +1,18 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { RegistryError } from '../errors.js';
 import type { Descriptor } from '../image/types.js';
+import { BlobCursor } from './blob-cursor.js';
 import { drain, header, type HttpResponse } from './http.js';
 import { pullScope, pushScope, type RegistrySession } from './session.js';
 
 /**
- * Blob upload: one POST then one PUT for blobs up to a chunk, PATCH chunks
- * for bigger ones. A PATCH that dies with the connection is not blindly
- * repeated (the registry may have kept part of it): we ask the upload URL
- * how far it got (Range) and continue from there; when the registry cannot
- * say, the upload starts over, a bounded number of times.
+ * Blob upload: one POST then one PUT for small blobs, PATCH chunks for
+ * bigger ones, each chunk streamed from the blob as it is read (so a chunk
+ * can be big: fewer round trips, nothing held in memory). A PATCH
+ * that dies with the connection is not blindly repeated (the registry may
+ * have kept part of it): we ask the upload URL how far it got (Range), open
+ * the blob again at that byte and continue; when the registry cannot say,
+ * the upload starts over, a bounded number of times.
  */
 export interface UploadOptions {
   /** Another repository on the same registry that may hold the blob: tried with a cross-repo mount first. */
@@ -21,42 +23,13 @@ export interface UploadOptions {
 
 export type UploadResult = 'uploaded' | 'mounted';
 
+/** PATCH chunk size when the client names none. */
+export const DEFAULT_CHUNK_SIZE = 32 * 1024 * 1024;
 const MAX_RESTARTS = 3;
-const MAX_RESUMES_PER_CHUNK = 3;
-
-/** What went up so far, so a retry can tell whether the stream was the blob it claimed to be. */
-class UploadHasher {
-  private readonly hash = createHash('sha256');
-  size = 0;
-  update(bytes: Uint8Array): void {
-    this.hash.update(bytes);
-    this.size += bytes.length;
-  }
-  digest(): string {
-    return `sha256:${this.hash.digest('hex')}`;
-  }
-}
-
-/** Reads a stream as fixed-size chunks (the last may be shorter), never holding more than one chunk. */
-async function* chunksOf(stream: Readable, size: number): AsyncGenerator<Uint8Array> {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  for await (const piece of stream) {
-    let buf = piece as Buffer;
-    while (buf.length > 0) {
-      const take = Math.min(size - pendingBytes, buf.length);
-      pending.push(buf.subarray(0, take));
-      pendingBytes += take;
-      buf = buf.subarray(take);
-      if (pendingBytes === size) {
-        yield new Uint8Array(Buffer.concat(pending, pendingBytes));
-        pending = [];
-        pendingBytes = 0;
-      }
-    }
-  }
-  if (pendingBytes > 0) yield new Uint8Array(Buffer.concat(pending, pendingBytes));
-}
+/** Blobs up to this size (or the chunk size, if smaller) go up whole in the closing PUT, read into memory first. */
+const MONOLITHIC_MAX = 8 * 1024 * 1024;
+/** Resumes (a PATCH lost, the upload continued where the registry says) within one upload. */
+const MAX_RESUMES = 3;
 
 function withDigest(location: string, digest: string): string {
   const url = new URL(location, 'http://placeholder.invalid/');
@@ -93,7 +66,10 @@ async function uploadStatus(session: RegistrySession, repository: string, locati
     });
     drain(res);
     const range = /^(?:bytes=)?0-(\d+)$/.exec(header(res, 'range') ?? '');
-    const next = range?.[1] !== undefined ? Number(range[1]) + 1 : 0;
+    // Distribution says "0-0" both for an empty upload and for one byte; empty is the case that happens
+    // (a PATCH cut before its first byte landed), and a wrong guess only costs a 416 and a restart.
+    const last = range?.[1] !== undefined ? Number(range[1]) : -1;
+    const next = last > 0 ? last + 1 : 0;
     return { next, location: header(res, 'location') ?? location };
   } catch (e) {
     if (e instanceof RegistryError) return undefined; // unknown or invalidated upload: start over
@@ -114,64 +90,59 @@ async function uploadOnce(
   session: RegistrySession,
   repository: string,
   descriptor: Descriptor,
-  stream: Readable,
+  open: () => Promise<Readable>,
   chunkSize: number,
   startLocation: string,
 ): Promise<void> {
-  const hasher = new UploadHasher();
   const what = `upload of ${repository}@${descriptor.digest}`;
-  let location = startLocation;
-  if (descriptor.size <= chunkSize) {
-    // Small blob: the whole thing in the closing PUT.
-    const parts: Uint8Array[] = [];
-    for await (const chunk of chunksOf(stream, chunkSize)) {
-      hasher.update(chunk);
-      if (hasher.size > descriptor.size) break;
-      parts.push(chunk);
+  const name = `${session.registry}: ${what}`;
+  let cursor = new BlobCursor(await open(), name);
+  try {
+    let location = startLocation;
+    if (descriptor.size <= Math.min(chunkSize, MONOLITHIC_MAX)) {
+      // Small blob: the whole thing in the closing PUT.
+      const body = await cursor.read(descriptor.size);
+      await cursor.verify(descriptor.size, descriptor.digest);
+      await finishUpload(session, repository, location, descriptor, what, new Uint8Array(body.buffer, body.byteOffset, body.length));
+      return;
     }
-    checkContent(session, descriptor, hasher, what);
-    await finishUpload(session, repository, location, descriptor, what, new Uint8Array(Buffer.concat(parts)));
-    return;
-  }
-  let offset = 0;
-  for await (const chunk of chunksOf(stream, chunkSize)) {
-    hasher.update(chunk);
-    if (hasher.size > descriptor.size) break;
-    let sent = 0; // bytes of this chunk the registry holds
-    for (let resumes = 0; sent < chunk.length; resumes++) {
-      const part = chunk.subarray(sent);
-      const start = offset + sent;
+    let resumes = 0;
+    while (cursor.position < descriptor.size) {
+      const start = cursor.position;
+      // Chunks end on multiples of chunkSize, also after a resume inside one.
+      const end = Math.min((Math.floor(start / chunkSize) + 1) * chunkSize, descriptor.size);
       try {
         const res = await session.request({
           method: 'PATCH',
           path: location,
-          headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${start + part.length - 1}` },
-          body: part,
+          headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${end - 1}` },
+          bodyStream: { stream: cursor.part(end - start), length: end - start },
           scopes: [pushScope(repository)],
           expect: [202],
-          what: `${what} (bytes ${start}-${start + part.length - 1})`,
-          noRetry: true,
+          what: `${what} (bytes ${start}-${end - 1})`,
         });
         drain(res);
         location = locationOf(session, res, what);
-        sent = chunk.length;
       } catch (e) {
-        if (!(e instanceof RegistryError)) throw e;
+        if (!(e instanceof RegistryError) || e.registryCode === 'DIGEST_INVALID') throw e;
         // The registry dropped the upload session (Distribution does after a cut PATCH): only starting over helps.
         if (SESSION_GONE.has(e.registryCode)) throw new RestartUpload(e.message);
         if (!(e.registryCode === 'UNREACHABLE' || (e.status ?? 0) >= 500 || e.status === 416)) throw e;
-        if (resumes >= MAX_RESUMES_PER_CHUNK) throw new RestartUpload(e.message);
+        if (++resumes > MAX_RESUMES) throw new RestartUpload(e.message);
         const status = await uploadStatus(session, repository, location);
-        // Resume only inside the chunk we still hold; anything else means starting over.
-        if (!status || status.next < offset || status.next > offset + chunk.length) throw new RestartUpload(e.message);
+        // Anything past the chunk in flight is not a state this upload could have left.
+        if (!status || status.next > end) throw new RestartUpload(e.message);
         location = status.location;
-        sent = status.next - offset;
+        cursor.destroy();
+        cursor = new BlobCursor(await open(), name);
+        await cursor.skip(status.next);
       }
     }
-    offset += chunk.length;
+    await cursor.verify(descriptor.size, descriptor.digest);
+    await finishUpload(session, repository, location, descriptor, what);
+  } finally {
+    cursor.destroy();
   }
-  checkContent(session, descriptor, hasher, what);
-  await finishUpload(session, repository, location, descriptor, what);
 }
 
 /** The closing PUT with the digest: the whole blob (monolithic upload) or nothing more (after chunks). */
@@ -199,16 +170,6 @@ async function finishUpload(
   drain(res);
 }
 
-function checkContent(session: RegistrySession, descriptor: Descriptor, hasher: UploadHasher, what: string): void {
-  if (hasher.size !== descriptor.size) {
-    throw new RegistryError('DIGEST_INVALID', `${session.registry}: ${what}: the blob's stream has ${hasher.size > descriptor.size ? 'more than' : 'only'} ${hasher.size} bytes, its descriptor says ${descriptor.size}`);
-  }
-  const digest = hasher.digest();
-  if (digest !== descriptor.digest && descriptor.digest.startsWith('sha256:')) {
-    throw new RegistryError('DIGEST_INVALID', `${session.registry}: ${what}: the blob's bytes have digest ${digest}, its descriptor says ${descriptor.digest}`);
-  }
-}
-
 export async function uploadBlob(
   session: RegistrySession,
   repository: string,
@@ -216,23 +177,20 @@ export async function uploadBlob(
   open: () => Promise<Readable>,
   options: UploadOptions,
 ): Promise<UploadResult> {
-  const chunkSize = options.chunkSize ?? 8 * 1024 * 1024;
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   let mountFrom = options.mountFrom;
   for (let restart = 0; ; restart++) {
     const started = await startUpload(session, repository, descriptor, mountFrom);
     if (started === 'mounted') return 'mounted';
     mountFrom = undefined; // the mount was refused; a restart need not ask again
-    const stream = await open();
     try {
-      await uploadOnce(session, repository, descriptor, stream, chunkSize, started);
+      await uploadOnce(session, repository, descriptor, open, chunkSize, started);
       return 'uploaded';
     } catch (e) {
       if (!(e instanceof RestartUpload)) throw e;
       if (restart + 1 >= MAX_RESTARTS) {
-        throw new RegistryError('UNREACHABLE', `${session.registry}: upload of ${repository}@${descriptor.digest} failed ${MAX_RESTARTS} times: ${e.message}`);
+        throw new RegistryError('UNREACHABLE', `${e.message}; gave up after starting the upload ${MAX_RESTARTS} times`);
       }
-    } finally {
-      stream.destroy();
     }
   }
 }

@@ -144,6 +144,13 @@ export async function startRegistry(options: RegistryServerOptions = {}): Promis
   return { host: `127.0.0.1:${port}`, port, storageDir, stop };
 }
 
+/** The manifest digest skopeo reports for `ref` (a registry on loopback, TLS not verified): the independent reader's view. */
+export async function skopeoDigest(ref: string): Promise<string> {
+  const result = await run('skopeo', ['inspect', '--tls-verify=false', ref], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } });
+  if (result.code !== 0) throw new Error(`skopeo inspect ${ref}: ${result.stderr.trim()}`);
+  return (JSON.parse(result.stdout) as { Digest: string }).Digest;
+}
+
 export interface TestPki {
   readonly dir: string;
   readonly caFile: string;
@@ -208,18 +215,30 @@ export async function htpasswdLine(user: string, password: string): Promise<stri
 
 export interface FaultProxy {
   readonly host: string;
-  /** Connections cut so far. */
+  /** Connections cut (or stalled) so far. */
   readonly drops: number;
+  /** Bytes forwarded client → registry (requests) and registry → client (answers), over all connections. */
+  readonly upBytes: number;
+  readonly downBytes: number;
   stop(): Promise<void>;
 }
 
+export interface FaultOptions {
+  /** Which traffic the fault hits: requests (an upload) or answers (a download). Default "up". */
+  readonly direction?: 'up' | 'down';
+  /** "cut" closes both sides; "stall" stops forwarding and holds the connection open. Default "cut". */
+  readonly mode?: 'cut' | 'stall';
+}
+
 /**
- * A loopback TCP proxy to `target` that cuts the connection carrying the
- * client's byte number `dropAtBytes` (counted over all connections, client
- * to server), `times` times, so an upload dies part way through a request.
+ * A loopback TCP proxy to `target` that faults the connection carrying byte
+ * number `dropAtBytes` of one direction (counted over all connections),
+ * `times` times, each fault `dropAtBytes` bytes after the previous one, so
+ * an upload or a download dies part way through a request or an answer.
  */
-export async function startFaultProxy(targetPort: number, dropAtBytes: number, times = 1): Promise<FaultProxy> {
-  let forwarded = 0;
+export async function startFaultProxy(targetPort: number, dropAtBytes: number, times = 1, options: FaultOptions = {}): Promise<FaultProxy> {
+  const direction = options.direction ?? 'up';
+  const counted = { up: 0, down: 0 };
   let drops = 0;
   let threshold = dropAtBytes;
   const sockets = new Set<Socket>();
@@ -227,24 +246,29 @@ export async function startFaultProxy(targetPort: number, dropAtBytes: number, t
     const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
     sockets.add(client);
     sockets.add(upstream);
+    let stalled = false;
     const cut = (): void => {
       client.destroy();
       upstream.destroy();
     };
-    client.on('data', (data: Buffer) => {
-      if (drops < times && forwarded + data.length >= threshold) {
-        const keep = Math.max(0, threshold - forwarded);
-        upstream.write(data.subarray(0, keep));
-        forwarded += keep;
+    const forward = (from: 'up' | 'down', to: Socket) => (data: Buffer) => {
+      if (stalled) return;
+      const seen = counted[from];
+      if (from === direction && drops < times && seen + data.length >= threshold) {
+        const keep = Math.max(0, threshold - seen);
+        to.write(data.subarray(0, keep));
+        counted[from] += keep;
         drops++;
-        threshold = forwarded + dropAtBytes;
-        cut();
+        threshold = counted[from] + dropAtBytes;
+        if (options.mode === 'stall') stalled = true;
+        else cut();
         return;
       }
-      forwarded += data.length;
-      upstream.write(data);
-    });
-    upstream.on('data', (data: Buffer) => client.write(data));
+      counted[from] += data.length;
+      to.write(data);
+    };
+    client.on('data', forward('up', upstream));
+    upstream.on('data', forward('down', client));
     client.on('close', () => {
       upstream.end();
       sockets.delete(client);
@@ -265,6 +289,12 @@ export async function startFaultProxy(targetPort: number, dropAtBytes: number, t
     host: `127.0.0.1:${port}`,
     get drops() {
       return drops;
+    },
+    get upBytes() {
+      return counted.up;
+    },
+    get downBytes() {
+      return counted.down;
     },
     stop: () =>
       new Promise<void>((resolve) => {
