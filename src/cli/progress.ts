@@ -91,7 +91,7 @@ class TerminalProgress implements Progress {
     }
     const parts = active.slice(0, 3).map((t) => `${t.label} ${formatBytes(t.done)}${t.total !== undefined ? `/${formatBytes(t.total)}` : ''}`);
     if (active.length > 3) parts.push(`+${active.length - 3} more`);
-    const columns = this.stream.columns ?? 80;
+    const columns = this.stream.columns || 80; // a pseudo-terminal may report 0
     const line = parts.join('  ').slice(0, Math.max(10, columns - 1));
     this.stream.write(`\r\u001b[K${line}`);
     this.drawn = true;
