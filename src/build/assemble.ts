@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { memoryImage, type LayerInput } from '../image/memory.js';
 import type { ContainerConfig, HistoryEntry, Image, Platform } from '../image/types.js';
 import { buildLayer, gunzip, type BuiltLayer, type TarInput } from '../layer/index.js';
+import { baseLayerMediaType, mergeEnv, type BaseImage } from './base.js';
 import type { BuildPlan, PlannedFile } from './plan.js';
 
 /**
@@ -26,6 +27,8 @@ export interface AssembleOptions {
   readonly cmd?: readonly string[];
   /** gzip parallelism; does not change the bytes. */
   readonly concurrency?: number;
+  /** `--base`: our layers go on top of this image's. */
+  readonly base?: BaseImage;
 }
 
 export interface AssembledImage {
@@ -50,19 +53,33 @@ export async function assembleImage(report: InspectReport, plan: BuildPlan, opti
   }
   const platform = platformOf(report);
   const labels = goLabels(report);
+  const base = options.base;
+  // The base's Cmd was written for the base's entrypoint, so it never carries over.
+  const { Cmd: _baseCmd, ...baseContainer } = base?.config.config ?? {};
+  const ourEnv = [DEFAULT_PATH_ENV, ...plan.env];
+  const allLabels = { ...(baseContainer.Labels ?? {}), ...labels };
   const container: ContainerConfig = {
+    ...baseContainer,
     Entrypoint: [plan.appPath],
     ...(options.cmd !== undefined && options.cmd.length > 0 ? { Cmd: [...options.cmd] } : {}),
-    Env: [DEFAULT_PATH_ENV, ...plan.env],
+    Env: base !== undefined ? mergeEnv(baseContainer.Env ?? [], ourEnv) : ourEnv,
     User: plan.user,
-    WorkingDir: '/',
-    ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}),
+    WorkingDir: baseContainer.WorkingDir ?? '/',
+    ...(Object.keys(allLabels).length > 0 ? { Labels: allLabels } : {}),
   };
   const systemReasons = [...new Set(plan.files.filter((f) => f.layer === 'system').map((f) => f.reason))].join(', ');
   const history: HistoryEntry[] = [
+    ...(base?.config.history ?? []),
     { created, created_by: `fromscratch build: system files (${systemReasons})`, comment: 'fromscratch' },
     { created, created_by: `fromscratch build: ${plan.appPath}`, comment: 'fromscratch' },
   ];
+  const baseLayers: LayerInput[] = (base?.layers ?? []).map((layer, i) => ({
+    descriptor: { mediaType: baseLayerMediaType(layer.descriptor.mediaType), digest: layer.descriptor.digest, size: layer.descriptor.size },
+    diffId: base?.config.rootfs.diff_ids[i] ?? '',
+    open: () => layer.open(),
+    uncompressed: () => layer.uncompressed(),
+  }));
+  const baseAnnotations: Record<string, string> = base !== undefined ? { 'org.opencontainers.image.base.name': base.name, 'org.opencontainers.image.base.digest': base.digest } : {};
   const image = memoryImage({
     config: {
       created,
@@ -72,8 +89,8 @@ export async function assembleImage(report: InspectReport, plan: BuildPlan, opti
       config: container,
       history,
     },
-    layers: built.map(({ layer }) => layerInput(layer)),
-    annotations: { ...labels, 'org.opencontainers.image.created': labels['org.opencontainers.image.created'] ?? created },
+    layers: [...baseLayers, ...built.map(({ layer }) => layerInput(layer))],
+    annotations: { ...labels, ...baseAnnotations, 'org.opencontainers.image.created': labels['org.opencontainers.image.created'] ?? created },
   });
   return { image, platform, layers: built };
 }

@@ -8,9 +8,10 @@ import { CachedRootFS, HostRootFS } from '../fs/index.js';
 import { formatImageReference } from '../image/refs.js';
 import type { ImageOrIndex } from '../image/types.js';
 import { LinkerSession } from '../linker/index.js';
-import { assembleImage, type AssembledImage } from './assemble.js';
+import { assembleImage, platformOf, type AssembledImage } from './assemble.js';
+import { openBase, planOnBase, type OpenedBase } from './base.js';
 import { memoryIndex, platformName } from './index-image.js';
-import { planBuild, type BuildPlan, type PlanOptions } from './plan.js';
+import { CA_BUNDLE_PATH, planBuild, type BuildPlan, type PlannedFile, type PlanOptions } from './plan.js';
 import { parseOutput, writeToOutput } from './sink.js';
 
 /**
@@ -28,12 +29,16 @@ export interface BuildOptions extends Omit<PlanOptions, 'rootDir'> {
   readonly epoch?: number;
   readonly cmd?: readonly string[];
   readonly compression?: 'gzip' | 'none';
+  /** `--base IMAGE`: append to this image (any transport) instead of scratch. */
+  readonly base?: string;
 }
 
 export interface BuiltPlatform {
   readonly binary: string;
   readonly report: InspectReport;
   readonly plan: BuildPlan;
+  /** With --base: planned files left out because the base already has them. */
+  readonly fromBase: readonly PlannedFile[];
   readonly assembled: AssembledImage;
   readonly digest: string;
   readonly size: number;
@@ -54,21 +59,28 @@ export async function buildImage(binaries: readonly string[], options: BuildOpti
   const root = new CachedRootFS(new HostRootFS(rootDir));
   const session = new LinkerSession(root);
   const workDir = await mkdtemp(join(tmpdir(), 'fromscratch-build-'));
+  let base: OpenedBase | undefined;
   try {
+    if (options.base !== undefined) base = await openBase(options.base);
     const built: BuiltPlatform[] = [];
     for (const binary of binaries) {
       const report = await inspectFile(binary, { root, rootDir, session });
       if (report === undefined) throw new InputError('io', `${binary}: not a binary`);
-      const plan = await planBuild(report, { ...options, rootDir });
+      const planned = await planBuild(report, { ...options, rootDir });
+      const baseImage = base === undefined ? undefined : await base.forPlatform(platformOf(report));
+      const { plan, fromBase } =
+        baseImage === undefined ? { plan: planned, fromBase: [] } : await planOnBase(planned, baseImage, (f) => keepOverBase(f, options));
       const assembled = await assembleImage(report, plan, {
         workDir,
+        ...(baseImage !== undefined && { base: baseImage }),
         ...(options.compression !== undefined && { compression: options.compression }),
         ...(options.epoch !== undefined && { epoch: options.epoch }),
         ...(options.cmd !== undefined && { cmd: options.cmd }),
       });
       const descriptor = await assembled.image.descriptor();
-      const size = descriptor.size + (await assembled.image.manifest()).config.size + assembled.layers.reduce((n, l) => n + l.layer.size, 0);
-      built.push({ binary, report, plan, assembled, digest: descriptor.digest, size });
+      const manifest = await assembled.image.manifest();
+      const size = descriptor.size + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
+      built.push({ binary, report, plan, fromBase, assembled, digest: descriptor.digest, size });
     }
     const top: ImageOrIndex =
       built.length === 1 && built[0] !== undefined
@@ -77,8 +89,14 @@ export async function buildImage(binaries: readonly string[], options: BuildOpti
     const descriptor = await writeToOutput(output, top);
     return { ref: formatImageReference(output), digest: descriptor.digest, platforms: built };
   } finally {
+    await base?.close();
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** What goes in even when the base has that path: what the person named (--add, a bundle with their --ca-file CAs). */
+function keepOverBase(file: PlannedFile, options: BuildOptions): boolean {
+  return file.reason === 'add' || (file.path === CA_BUNDLE_PATH && (options.caFiles ?? []).length > 0);
 }
 
 /** `build --json`'s object (shared/DESIGN.md). */

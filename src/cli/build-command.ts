@@ -12,6 +12,7 @@ export const buildCommand: CommandSpec = {
   trailing: 'the image Cmd (arguments to the entrypoint)',
   options: [
     { name: 'output', short: 'o', value: 'ref', description: 'where to write: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG], docker://HOST/REPO:TAG (push)' },
+    { name: 'base', value: 'image', description: 'append to this image instead of scratch: oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE, docker://REF (its platform must match)' },
     { name: 'path', value: 'path', description: 'where the binary goes in the image [default: /app/NAME]' },
     { name: 'root', value: 'dir', default: '/', description: 'take the interpreter, libraries, CA bundle and zoneinfo from this root file system' },
     { name: 'ca-source', value: 'source', default: 'host', choices: ['host', 'node', 'none'], description: "CA certificates when needed: the root's bundle, Node's built-in roots, or none" },

@@ -32,6 +32,7 @@ function buildOptionsFrom(options: ParsedOptions): Parameters<typeof buildImage>
     add,
     user,
     ...(typeof options.path === 'string' ? { appPath: options.path } : {}),
+    ...(typeof options.base === 'string' ? { base: options.base } : {}),
     compression: options.compression as 'gzip' | 'none',
     epoch: epochFromEnvironment(process.env.SOURCE_DATE_EPOCH),
     cmd: (options['--'] as readonly string[] | undefined) ?? [],
