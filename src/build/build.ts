@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { inspectFile } from '../analysis/inspect.js';
@@ -6,10 +6,12 @@ import type { InspectReport } from '../analysis/report.js';
 import { InputError, UsageError } from '../errors.js';
 import { CachedRootFS, HostRootFS } from '../fs/index.js';
 import { formatImageReference } from '../image/refs.js';
-import type { ImageOrIndex } from '../image/types.js';
+import type { ImageOrIndex, Platform } from '../image/types.js';
 import { LinkerSession } from '../linker/index.js';
 import { assembleImage, platformOf, type AssembledImage } from './assemble.js';
 import { openBase, planOnBase, type OpenedBase } from './base.js';
+import { buildGoSource, type CgoStrategy } from './go-build.js';
+import { isGoSourceDir } from '../analysis/inspect-source.js';
 import { memoryIndex, platformName } from './index-image.js';
 import { CA_BUNDLE_PATH, planBuild, type BuildPlan, type PlannedFile, type PlanOptions } from './plan.js';
 import { parseOutput, writeToOutput } from './sink.js';
@@ -31,10 +33,18 @@ export interface BuildOptions extends Omit<PlanOptions, 'rootDir'> {
   readonly compression?: 'gzip' | 'none';
   /** `--base IMAGE`: append to this image (any transport) instead of scratch. */
   readonly base?: string;
+  /** Go source directories: build for these platforms (default the host's). */
+  readonly platforms?: readonly Platform[];
+  /** Go source directories that really need cgo: how to build them (default musl). */
+  readonly cgo?: CgoStrategy;
 }
 
 export interface BuiltPlatform {
   readonly binary: string;
+  /** The Go source directory the binary was built from, when it was. */
+  readonly source?: string;
+  /** What the person should know about how it was built (cgo handling). */
+  readonly notes: readonly string[];
   readonly report: InspectReport;
   readonly plan: BuildPlan;
   /** With --base: planned files left out because the base already has them. */
@@ -52,8 +62,8 @@ export interface BuildResult {
   readonly platforms: readonly BuiltPlatform[];
 }
 
-export async function buildImage(binaries: readonly string[], options: BuildOptions): Promise<BuildResult> {
-  if (binaries.length === 0) throw new UsageError('build: no binary given');
+export async function buildImage(inputs: readonly string[], options: BuildOptions): Promise<BuildResult> {
+  if (inputs.length === 0) throw new UsageError('build: no binary or Go source directory given');
   const output = parseOutput(options.output);
   const rootDir = resolve(options.rootDir ?? '/');
   const root = new CachedRootFS(new HostRootFS(rootDir));
@@ -63,7 +73,7 @@ export async function buildImage(binaries: readonly string[], options: BuildOpti
   try {
     if (options.base !== undefined) base = await openBase(options.base);
     const built: BuiltPlatform[] = [];
-    for (const binary of binaries) {
+    for (const { binary, source, notes } of await binariesOf(inputs, options, workDir)) {
       const report = await inspectFile(binary, { root, rootDir, session });
       if (report === undefined) throw new InputError('io', `${binary}: not a binary`);
       const planned = await planBuild(report, { ...options, rootDir });
@@ -80,7 +90,7 @@ export async function buildImage(binaries: readonly string[], options: BuildOpti
       const descriptor = await assembled.image.descriptor();
       const manifest = await assembled.image.manifest();
       const size = descriptor.size + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
-      built.push({ binary, report, plan, fromBase, assembled, digest: descriptor.digest, size });
+      built.push({ binary, ...(source !== undefined && { source }), notes, report, plan, fromBase, assembled, digest: descriptor.digest, size });
     }
     const top: ImageOrIndex =
       built.length === 1 && built[0] !== undefined
@@ -92,6 +102,31 @@ export async function buildImage(binaries: readonly string[], options: BuildOpti
     await base?.close();
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** The binaries to build images of: each input as given, or for a Go source directory one fresh build per platform. */
+async function binariesOf(inputs: readonly string[], options: BuildOptions, workDir: string): Promise<{ binary: string; source?: string; notes: readonly string[] }[]> {
+  const result: { binary: string; source?: string; notes: readonly string[] }[] = [];
+  for (const input of inputs) {
+    if (!(await isDirectory(input)) || !(await isGoSourceDir(input))) {
+      if (options.platforms !== undefined && options.platforms.length > 0) {
+        throw new UsageError(`build: --platform applies to Go source directories; ${input}'s platform is read from the binary itself`);
+      }
+      result.push({ binary: input, notes: [] });
+      continue;
+    }
+    const built = await buildGoSource(input, {
+      workDir: await mkdtemp(join(workDir, 'src-')),
+      ...(options.platforms !== undefined && { platforms: options.platforms }),
+      ...(options.cgo !== undefined && { cgo: options.cgo }),
+    });
+    for (const b of built) result.push({ binary: b.binary, source: input, notes: b.notes });
+  }
+  return result;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() === true;
 }
 
 /** What goes in even when the base has that path: what the person named (--add, a bundle with their --ca-file CAs). */

@@ -1,18 +1,20 @@
 import type { CommandSpec } from './command.js';
 
 /**
- * `fromscratch build <binary>... -o REF [-- args]`: the smallest image that
+ * `fromscratch build <binary>...|<go source dir> -o REF [-- args]`: the smallest image that
  * runs each binary, written with no daemon. Several binaries (one per
  * platform) give a multi-platform index.
  */
 export const buildCommand: CommandSpec = {
   name: 'build',
   summary: 'an OCI image holding exactly what a binary needs, with no Docker daemon (several binaries: a multi-arch index)',
-  args: [{ name: 'binaries', variadic: true, description: 'Linux binaries; one per platform for a multi-arch index' }],
+  args: [{ name: 'inputs', variadic: true, description: 'Linux binaries (one per platform for a multi-arch index) or a Go source directory' }],
   trailing: 'the image Cmd (arguments to the entrypoint)',
   options: [
     { name: 'output', short: 'o', value: 'ref', description: 'where to write: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG], docker://HOST/REPO:TAG (push)' },
     { name: 'base', value: 'image', description: 'append to this image instead of scratch: oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE, docker://REF (its platform must match)' },
+    { name: 'platform', value: 'os/arch[/variant]', multiple: true, description: 'Go source: build for this platform (repeatable; several give a multi-arch index) [default: the host]' },
+    { name: 'cgo', value: 'strategy', choices: ['off', 'musl', 'libraries'], description: 'Go source that really needs cgo: off (CGO_ENABLED=0), musl (static), libraries (dynamic, closure packed) [default: musl]' },
     { name: 'path', value: 'path', description: 'where the binary goes in the image [default: /app/NAME]' },
     { name: 'root', value: 'dir', default: '/', description: 'take the interpreter, libraries, CA bundle and zoneinfo from this root file system' },
     { name: 'ca-source', value: 'source', default: 'host', choices: ['host', 'node', 'none'], description: "CA certificates when needed: the root's bundle, Node's built-in roots, or none" },

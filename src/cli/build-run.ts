@@ -2,6 +2,7 @@ import { buildImage, buildJson, type BuildResult } from '../build/build.js';
 import { epochFromEnvironment } from '../build/assemble.js';
 import { platformName } from '../build/index-image.js';
 import type { CaSource } from '../build/plan.js';
+import { parseBuildPlatform, type CgoStrategy } from '../build/go-build.js';
 import { resolveUser } from '../build/users.js';
 import { UsageError } from '../errors.js';
 import type { ParsedOptions } from './command.js';
@@ -33,6 +34,8 @@ function buildOptionsFrom(options: ParsedOptions): Parameters<typeof buildImage>
     user,
     ...(typeof options.path === 'string' ? { appPath: options.path } : {}),
     ...(typeof options.base === 'string' ? { base: options.base } : {}),
+    platforms: ((options.platform as readonly string[] | undefined) ?? []).map(parseBuildPlatform),
+    ...(typeof options.cgo === 'string' ? { cgo: options.cgo as CgoStrategy } : {}),
     compression: options.compression as 'gzip' | 'none',
     epoch: epochFromEnvironment(process.env.SOURCE_DATE_EPOCH),
     cmd: (options['--'] as readonly string[] | undefined) ?? [],
