@@ -4,7 +4,7 @@ import type { InspectReport } from '../analysis/report.js';
 import { UsageError } from '../errors.js';
 import { memoryImage, type LayerInput } from '../image/memory.js';
 import type { ContainerConfig, HistoryEntry, Image, Platform } from '../image/types.js';
-import { buildLayer, gunzip, type BuiltLayer, type TarInput } from '../layer/index.js';
+import { buildLayer, gunzip, zstdDecompress, LAYER_MEDIA_TYPES, type BuiltLayer, type LayerCompression, type TarInput } from '../layer/index.js';
 import { baseLayerMediaType, mergeEnv, type BaseImage } from './base.js';
 import type { BuildPlan, PlannedFile } from './plan.js';
 
@@ -20,7 +20,7 @@ export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/
 export interface AssembleOptions {
   /** Temp directory the layer blobs are written to; the caller removes it. */
   readonly workDir: string;
-  readonly compression?: 'gzip' | 'none';
+  readonly compression?: LayerCompression;
   /** Seconds since the epoch for every mtime and `created` (SOURCE_DATE_EPOCH), default 0. */
   readonly epoch?: number;
   /** Cmd: the arguments after `--`. */
@@ -131,13 +131,13 @@ function tarEntry(path: string, file: PlannedFile, mtime: number): TarInput {
 }
 
 function layerInput(layer: BuiltLayer): LayerInput {
-  const gzipped = layer.mediaType.endsWith('+gzip');
-  return {
-    descriptor: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size },
-    diffId: layer.diffId,
-    open: async () => createReadStream(layer.path),
-    uncompressed: async () => (gzipped ? gunzip(createReadStream(layer.path), { name: layer.path }) : createReadStream(layer.path)),
+  const open = async () => createReadStream(layer.path);
+  const uncompressed = async () => {
+    if (layer.mediaType === LAYER_MEDIA_TYPES.gzip) return gunzip(createReadStream(layer.path), { name: layer.path });
+    if (layer.mediaType === LAYER_MEDIA_TYPES.zstd) return zstdDecompress(createReadStream(layer.path), layer.path);
+    return createReadStream(layer.path);
   };
+  return { descriptor: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }, diffId: layer.diffId, open, uncompressed };
 }
 
 /** OCI platform from the binary: Go's names are the OCI names; 32-bit arm takes its variant from GOARM. */

@@ -7,6 +7,7 @@ import { InputError, UsageError } from '../errors.js';
 import { CachedRootFS, HostRootFS } from '../fs/index.js';
 import { formatImageReference } from '../image/refs.js';
 import type { ImageOrIndex, Platform } from '../image/types.js';
+import type { LayerCompression } from '../layer/index.js';
 import { LinkerSession } from '../linker/index.js';
 import { assembleImage, platformOf, type AssembledImage } from './assemble.js';
 import { openBase, planOnBase, type OpenedBase } from './base.js';
@@ -30,7 +31,7 @@ export interface BuildOptions extends Omit<PlanOptions, 'rootDir'> {
   readonly rootDir?: string;
   readonly epoch?: number;
   readonly cmd?: readonly string[];
-  readonly compression?: 'gzip' | 'none';
+  readonly compression?: LayerCompression;
   /** `--base IMAGE`: append to this image (any transport) instead of scratch. */
   readonly base?: string;
   /** Go source directories: build for these platforms (default the host's). */

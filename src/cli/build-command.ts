@@ -21,7 +21,7 @@ export const buildCommand: CommandSpec = {
     { name: 'ca-file', value: 'file', multiple: true, description: 'PEM file appended to the CA bundle (repeatable)' },
     { name: 'add', value: 'src:dst', multiple: true, description: 'also copy a host file or directory to an absolute image path (repeatable)' },
     { name: 'user', value: 'user', default: '65532:65532', description: 'uid[:gid] or root, nobody, nonroot' },
-    { name: 'compression', value: 'kind', default: 'gzip', choices: ['gzip', 'none'], description: 'layer compression' },
+    { name: 'compression', value: 'kind', default: 'gzip', choices: ['gzip', 'zstd', 'none'], description: 'layer compression (zstd runs the zstd command)' },
     { name: 'json', description: 'print {ref, digest, platforms} as JSON' },
   ],
   async run(binaries, options) {

@@ -6,6 +6,7 @@ import { parseBuildPlatform, type CgoStrategy } from '../build/go-build.js';
 import { resolveUser } from '../build/users.js';
 import { UsageError } from '../errors.js';
 import type { ParsedOptions } from './command.js';
+import type { LayerCompression } from '../layer/index.js';
 
 /** Runs `fromscratch build` (see build-command.ts for its options). */
 export async function runBuild(binaries: readonly string[], options: ParsedOptions): Promise<number> {
@@ -36,7 +37,7 @@ function buildOptionsFrom(options: ParsedOptions): Parameters<typeof buildImage>
     ...(typeof options.base === 'string' ? { base: options.base } : {}),
     platforms: ((options.platform as readonly string[] | undefined) ?? []).map(parseBuildPlatform),
     ...(typeof options.cgo === 'string' ? { cgo: options.cgo as CgoStrategy } : {}),
-    compression: options.compression as 'gzip' | 'none',
+    compression: options.compression as LayerCompression,
     epoch: epochFromEnvironment(process.env.SOURCE_DATE_EPOCH),
     cmd: (options['--'] as readonly string[] | undefined) ?? [],
   };
