@@ -5,6 +5,8 @@ import { UsageError } from '../errors.js';
 import { memoryImage, type LayerInput } from '../image/memory.js';
 import type { ContainerConfig, HistoryEntry, Image, Platform } from '../image/types.js';
 import { buildLayer, gunzip, zstdDecompress, LAYER_MEDIA_TYPES, type BuiltLayer, type LayerCompression, type TarInput } from '../layer/index.js';
+import { NO_PROGRESS, formatBytes, type Progress } from '../cli/progress.js';
+import { platformText } from '../image/platform.js';
 import { baseLayerMediaType, mergeEnv, type BaseImage } from './base.js';
 import type { BuildPlan, PlannedFile } from './plan.js';
 
@@ -29,6 +31,8 @@ export interface AssembleOptions {
   readonly concurrency?: number;
   /** `--base`: our layers go on top of this image's. */
   readonly base?: BaseImage;
+  /** Shows each layer being written (a no-op off a terminal). */
+  readonly progress?: Progress;
 }
 
 export interface AssembledImage {
@@ -42,16 +46,19 @@ export async function assembleImage(report: InspectReport, plan: BuildPlan, opti
   const created = new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
   const compression = options.compression ?? 'gzip';
   const built: { name: 'system' | 'app'; layer: BuiltLayer }[] = [];
+  const platform = platformOf(report);
   for (const name of ['system', 'app'] as const) {
     const files = plan.files.filter((f) => f.layer === name);
+    const task = (options.progress ?? NO_PROGRESS).task(`${platformText(platform)} ${name} layer`, files.reduce((n, f) => n + f.size, 0));
     const layer = await buildLayer(tarEntries(files, epoch), {
       directory: options.workDir,
       compression,
+      onBytes: (n) => task.advance(n),
       ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
     });
+    task.finish(`${formatBytes(layer.uncompressedSize)} tar, ${formatBytes(layer.size)} ${compression}`);
     built.push({ name, layer });
   }
-  const platform = platformOf(report);
   const labels = goLabels(report);
   const base = options.base;
   // The base's Cmd was written for the base's entrypoint, so it never carries over.

@@ -6,14 +6,16 @@ import type { InspectReport } from '../analysis/report.js';
 import { InputError, UsageError } from '../errors.js';
 import { CachedRootFS, HostRootFS } from '../fs/index.js';
 import { formatImageReference } from '../image/refs.js';
-import type { ImageOrIndex, Platform } from '../image/types.js';
+import type { Descriptor, ImageOrIndex, Platform } from '../image/types.js';
 import type { LayerCompression } from '../layer/index.js';
 import { LinkerSession } from '../linker/index.js';
 import { assembleImage, platformOf, type AssembledImage } from './assemble.js';
 import { openBase, planOnBase, type OpenedBase } from './base.js';
 import { buildGoSource, type CgoStrategy } from './go-build.js';
 import { isGoSourceDir } from '../analysis/inspect-source.js';
-import { memoryIndex, platformName } from './index-image.js';
+import { memoryIndex } from './index-image.js';
+import { withBlobProgress } from './progress-image.js';
+import type { Progress } from '../cli/progress.js';
 import { CA_BUNDLE_PATH, planBuild, type BuildPlan, type PlannedFile, type PlanOptions } from './plan.js';
 import { parseOutput, writeToOutput } from './sink.js';
 
@@ -38,6 +40,8 @@ export interface BuildOptions extends Omit<PlanOptions, 'rootDir'> {
   readonly platforms?: readonly Platform[];
   /** Go source directories that really need cgo: how to build them (default musl). */
   readonly cgo?: CgoStrategy;
+  /** Layers compressed and blobs written or pushed, shown as they go (a no-op off a terminal). */
+  readonly progress?: Progress;
 }
 
 export interface BuiltPlatform {
@@ -50,6 +54,8 @@ export interface BuiltPlatform {
   readonly plan: BuildPlan;
   /** With --base: planned files left out because the base already has them. */
   readonly fromBase: readonly PlannedFile[];
+  /** With --base: the base's layers, below ours. */
+  readonly baseLayers: readonly Descriptor[];
   readonly assembled: AssembledImage;
   readonly digest: string;
   readonly size: number;
@@ -84,6 +90,7 @@ export async function buildImage(inputs: readonly string[], options: BuildOption
       const assembled = await assembleImage(report, plan, {
         workDir,
         ...(baseImage !== undefined && { base: baseImage }),
+        ...(options.progress !== undefined && { progress: options.progress }),
         ...(options.compression !== undefined && { compression: options.compression }),
         ...(options.epoch !== undefined && { epoch: options.epoch }),
         ...(options.cmd !== undefined && { cmd: options.cmd }),
@@ -91,13 +98,15 @@ export async function buildImage(inputs: readonly string[], options: BuildOption
       const descriptor = await assembled.image.descriptor();
       const manifest = await assembled.image.manifest();
       const size = descriptor.size + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
-      built.push({ binary, ...(source !== undefined && { source }), notes, report, plan, fromBase, assembled, digest: descriptor.digest, size });
+      const baseLayers = manifest.layers.slice(0, manifest.layers.length - assembled.layers.length);
+      built.push({ binary, ...(source !== undefined && { source }), notes, report, plan, fromBase, baseLayers, assembled, digest: descriptor.digest, size });
     }
     const top: ImageOrIndex =
       built.length === 1 && built[0] !== undefined
         ? { kind: 'image', image: built[0].assembled.image }
         : { kind: 'index', index: await memoryIndex(built.map((b) => ({ image: b.assembled.image, platform: b.assembled.platform }))) };
-    const descriptor = await writeToOutput(output, top);
+    const verb = output.transport === 'docker' ? 'pushing' : 'writing';
+    const descriptor = await writeToOutput(output, options.progress !== undefined ? withBlobProgress(top, options.progress, verb) : top);
     return { ref: formatImageReference(output), digest: descriptor.digest, platforms: built };
   } finally {
     await base?.close();
@@ -133,13 +142,4 @@ async function isDirectory(path: string): Promise<boolean> {
 /** What goes in even when the base has that path: what the person named (--add, a bundle with their --ca-file CAs). */
 function keepOverBase(file: PlannedFile, options: BuildOptions): boolean {
   return file.reason === 'add' || (file.path === CA_BUNDLE_PATH && (options.caFiles ?? []).length > 0);
-}
-
-/** `build --json`'s object (shared/DESIGN.md). */
-export function buildJson(result: BuildResult): { ref: string; digest: string; platforms: { platform: string; digest: string; size: number }[] } {
-  return {
-    ref: result.ref,
-    digest: result.digest,
-    platforms: result.platforms.map((p) => ({ platform: platformName(p.assembled.platform), digest: p.digest, size: p.size })),
-  };
 }
