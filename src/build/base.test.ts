@@ -9,7 +9,8 @@ import { openImageReference } from '../image/open-reference.js';
 import { parseImageReference } from '../image/refs.js';
 import { assertValidOciLayout } from '../image/validate.js';
 import { fixture } from '../testing/fixtures.js';
-import { tinyImage } from '../testing/image-fixtures.js';
+import { tarBytes, tinyImage } from '../testing/image-fixtures.js';
+import { layerFromTar, memoryImage } from '../image/memory.js';
 import { run } from '../testing/process.js';
 import { startRegistry, type RegistryServer } from '../testing/registry-server.js';
 import { runBundle, unpackBundle } from '../testing/runc.js';
@@ -132,4 +133,31 @@ test('--base with an index picks the binary platform; a single image of another 
   assert.match(refused.stderr, /linux\/arm64.*not linux\/amd64/);
   const left = await run('ls', [work], { env });
   assert.ok(!left.stdout.split('\n').includes('refused'), 'nothing written for a refused build');
+});
+
+test('a merged-/usr base (lib -> usr/lib): libraries go under usr/lib, the link survives, and the cgo binary runs', async () => {
+  const tar = await tarBytes([
+    { header: { path: 'lib', type: 'symlink', mode: 0o777, linkname: 'usr/lib' } },
+    { header: { path: 'usr/', type: 'dir', mode: 0o755 } },
+    { header: { path: 'usr/lib/', type: 'dir', mode: 0o755 } },
+  ]);
+  const image = memoryImage({
+    config: { architecture: 'amd64', os: 'linux', config: { Env: ['PATH=/usr/bin'] }, history: [{ created_by: 'merged-usr test base' }] },
+    layers: [layerFromTar(tar)],
+  });
+  const baseLayout = join(work, 'merged-usr');
+  await writeOciLayout(baseLayout, { kind: 'image', image }, { tag: 'b' });
+  const layout = join(work, 'on-merged-usr');
+  const result = await buildImage([fixture('go-net-cgo')], { output: `oci:${layout}:t`, base: `oci:${baseLayout}:b` });
+  const paths = result.platforms[0]?.plan.files.map((f) => f.path) ?? [];
+  assert.ok(paths.some((p) => p.startsWith('/usr/lib/x86_64-linux-gnu/libc.so')), paths.join(' '));
+  assert.ok(!paths.some((p) => p.startsWith('/lib/')), paths.join(' '));
+  const manifest = (await skopeo(['inspect', '--raw', `oci:${layout}:t`])) as RawManifest;
+  const system = await tarList(layout, manifest.layers[1]?.digest ?? '');
+  assert.ok(!system.includes('lib/'), 'no lib/ directory entry hides the base link');
+  const bundle = join(work, 'on-merged-usr-bundle');
+  await unpackBundle(layout, 't', bundle);
+  const ran = await runBundle(bundle);
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.match(ran.stdout, /127\.0\.0\.1/);
 });

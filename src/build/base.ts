@@ -89,11 +89,20 @@ export async function planOnBase(plan: BuildPlan, base: BaseImage, keep: (file: 
       fromBase.push(file);
       continue;
     }
-    const parent = posix.dirname(file.path);
-    const real = await base.files.realpath(parent);
-    files.push(real !== undefined && real !== parent ? { ...file, path: posix.join(real, posix.basename(file.path)) } : file);
+    files.push({ ...file, path: await underRealDirectories(base, file.path) });
   }
   return { plan: { ...plan, files }, fromBase };
+}
+
+/** `path` with its deepest directory the base has replaced by that directory's real path (symlinks resolved in the base). */
+async function underRealDirectories(base: BaseImage, path: string): Promise<string> {
+  const rest: string[] = [posix.basename(path)];
+  for (let dir = posix.dirname(path); dir !== '/'; dir = posix.dirname(dir)) {
+    const real = await base.files.realpath(dir);
+    if (real !== undefined) return posix.join(real, ...rest);
+    rest.unshift(posix.basename(dir));
+  }
+  return path;
 }
 
 /** The base's layers as stored; a Docker media type becomes its OCI twin (same bytes), so the manifest is all OCI. */

@@ -68,7 +68,12 @@ export async function buildGoSource(dir: string, options: GoBuildOptions): Promi
   const platforms = options.platforms !== undefined && options.platforms.length > 0 ? options.platforms : [hostPlatform()];
   const needsCgo = analysis.culprits.length > 0;
   const strategy: CgoStrategy = needsCgo ? (options.cgo ?? 'musl') : 'off';
-  const notes = needsCgo ? cgoNotes(analysis, strategy) : [];
+  const ignored = !needsCgo && options.cgo !== undefined && options.cgo !== 'off';
+  const notes = needsCgo
+    ? cgoNotes(analysis, strategy)
+    : ignored
+      ? [`--cgo ${options.cgo} not used: no package outside the standard library calls C, so it is built with CGO_ENABLED=0`]
+      : [];
   const name = binaryName(analysis);
   const built: GoBuiltBinary[] = [];
   for (const platform of platforms) {
