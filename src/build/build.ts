@@ -129,6 +129,7 @@ async function binariesOf(inputs: readonly string[], options: BuildOptions, work
       workDir: await mkdtemp(join(workDir, 'src-')),
       ...(options.platforms !== undefined && { platforms: options.platforms }),
       ...(options.cgo !== undefined && { cgo: options.cgo }),
+      ...(options.progress !== undefined && { progress: options.progress }),
     });
     for (const b of built) result.push({ binary: b.binary, source: input, notes: b.notes });
   }

@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { analyseGoSource, type GoSourceAnalysis } from '../analysis/go-source.js';
 import { InputError, UsageError } from '../errors.js';
+import { NO_PROGRESS, type Progress } from '../cli/progress.js';
 import type { Platform } from '../image/types.js';
 import { platformName } from './index-image.js';
 
@@ -27,6 +28,8 @@ export interface GoBuildOptions {
   /** Where the binaries are written (a temp dir the caller removes). */
   readonly workDir: string;
   readonly timeoutMs?: number;
+  /** Shows each platform's go build while it runs (a no-op off a terminal). */
+  readonly progress?: Progress;
 }
 
 export interface GoBuiltBinary {
@@ -80,11 +83,13 @@ export async function buildGoSource(dir: string, options: GoBuildOptions): Promi
     const outDir = join(options.workDir, 'go', platformName(platform).replaceAll('/', '-'));
     await mkdir(outDir, { recursive: true });
     const binary = join(outDir, name);
+    const task = (options.progress ?? NO_PROGRESS).task(`go build ${dir} for ${platformName(platform)}`);
     await goBuild(dir, analysis, platform, strategy, binary, options.timeoutMs ?? BUILD_TIMEOUT_MS).catch((e: unknown) => {
       // With cgo turned off, say why the build broke, not only what go said.
       if (needsCgo && strategy === 'off' && e instanceof InputError) throw new InputError(e.code, `${e.message} (${notes.join('; ')})`);
       throw e;
     });
+    task.finish(strategy === 'off' ? 'built' : `built with cgo (${strategy})`);
     built.push({ binary, platform, cgo: strategy, notes });
   }
   return built;
