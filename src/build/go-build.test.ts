@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -28,6 +28,13 @@ after(() => rm(work, { recursive: true, force: true }));
 process.env.GOCACHE = GO_CACHE;
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', GOCACHE: GO_CACHE, HOME: process.env.HOME ?? '/root' };
 
+/** A fixture's source copied out of this checkout, so go build stamps no VCS state (and needs no git). */
+async function sourceCopy(name: string): Promise<string> {
+  const dir = join(work, `src-${name}`);
+  await cp(join(FIXTURE_SOURCES, 'go', name), dir, { recursive: true });
+  return dir;
+}
+
 async function tool(file: string, args: readonly string[]): Promise<string> {
   const result = await run(file, [...args], { env });
   assert.equal(result.code, 0, `${file} ${args.join(' ')}: ${result.stderr}`);
@@ -50,7 +57,8 @@ async function runPlatform(layout: string, platform: string, name: string): Prom
 
 test('a Go source dir built for linux/amd64 and linux/arm64 gives an index; the arm64 entry holds an arm64 binary, the amd64 one runs', async () => {
   const layout = join(work, 'multi');
-  const result = await buildImage([join(FIXTURE_SOURCES, 'go', 'static')], {
+  const source = await sourceCopy('static');
+  const result = await buildImage([source], {
     output: `oci:${layout}:t`,
     platforms: [parseBuildPlatform('linux/amd64'), parseBuildPlatform('linux/arm64')],
   });
@@ -75,11 +83,14 @@ test('a Go source dir built for linux/amd64 and linux/arm64 gives an index; the 
   const ran = await runPlatform(layout, 'linux/amd64', 'multi-amd64');
   assert.equal(ran.code, 0, ran.stderr);
   assert.equal(ran.stdout, 'HELLO FROM SCRATCH\n');
-  assert.ok(result.platforms.every((p) => p.source !== undefined));
+  assert.ok(result.platforms.every((p) => p.source === source));
+  // Reproducible: the same source built again gives the same index digest.
+  const again = await buildImage([source], { output: `oci:${join(work, 'multi-again')}:t`, platforms: [parseBuildPlatform('linux/amd64'), parseBuildPlatform('linux/arm64')] });
+  assert.equal(again.digest, result.digest);
 });
 
 test('source that calls C: musl by default (static, runs FROM scratch), --cgo libraries packs the closure, --cgo off is refused by go build with exit 2', async () => {
-  const source = join(FIXTURE_SOURCES, 'go', 'cgomusl');
+  const source = await sourceCopy('cgomusl');
   const musl = join(work, 'musl');
   const built = await buildImage([source], { output: `oci:${musl}:t` });
   assert.equal(built.platforms[0]?.report.linkage, 'static');

@@ -7,7 +7,7 @@ import type { CommandSpec } from './command.js';
  */
 export const buildCommand: CommandSpec = {
   name: 'build',
-  summary: 'an OCI image holding exactly what a binary needs, with no Docker daemon (several binaries: a multi-arch index)',
+  summary: 'an OCI image holding exactly what a binary (or a Go source directory, built for you) needs, with no Docker daemon; several platforms give a multi-arch index',
   args: [{ name: 'inputs', variadic: true, description: 'Linux binaries (one per platform for a multi-arch index) or a Go source directory' }],
   trailing: 'the image Cmd (arguments to the entrypoint)',
   options: [
@@ -22,7 +22,7 @@ export const buildCommand: CommandSpec = {
     { name: 'add', value: 'src:dst', multiple: true, description: 'also copy a host file or directory to an absolute image path (repeatable)' },
     { name: 'user', value: 'user', default: '65532:65532', description: 'uid[:gid] or root, nobody, nonroot' },
     { name: 'compression', value: 'kind', default: 'gzip', choices: ['gzip', 'zstd', 'none'], description: 'layer compression (zstd runs the zstd command)' },
-    { name: 'json', description: 'print {ref, digest, platforms} as JSON' },
+    { name: 'json', description: 'print {ref, digest, platforms} as JSON, each platform with its layers and every file and why it went in' },
   ],
   async run(binaries, options) {
     // Loaded on use: the image code pulls in zlib, crypto, tls and streams, which inspect never needs at start-up.
