@@ -7,7 +7,7 @@ set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-packages=(golang-go golang-1.23-go file binutils gcc libc6-dev musl-tools
+packages=(golang-go golang-1.23-go file binutils gcc libc6-dev musl-tools zstd
   qemu-user-static skopeo umoci runc docker-registry pigz gzip hyperfine time apache2-utils openssl python3
   debootstrap)
 

@@ -4,7 +4,10 @@ import type { InspectReport } from '../analysis/report.js';
 import { UsageError } from '../errors.js';
 import { memoryImage, type LayerInput } from '../image/memory.js';
 import type { ContainerConfig, HistoryEntry, Image, Platform } from '../image/types.js';
-import { buildLayer, gunzip, type BuiltLayer, type TarInput } from '../layer/index.js';
+import { buildLayer, gunzip, zstdDecompress, LAYER_MEDIA_TYPES, type BuiltLayer, type LayerCompression, type TarInput } from '../layer/index.js';
+import { NO_PROGRESS, formatBytes, type Progress } from '../cli/progress.js';
+import { platformText } from '../image/platform.js';
+import { baseLayerMediaType, mergeEnv, type BaseImage } from './base.js';
 import type { BuildPlan, PlannedFile } from './plan.js';
 
 /**
@@ -19,13 +22,17 @@ export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/
 export interface AssembleOptions {
   /** Temp directory the layer blobs are written to; the caller removes it. */
   readonly workDir: string;
-  readonly compression?: 'gzip' | 'none';
+  readonly compression?: LayerCompression;
   /** Seconds since the epoch for every mtime and `created` (SOURCE_DATE_EPOCH), default 0. */
   readonly epoch?: number;
   /** Cmd: the arguments after `--`. */
   readonly cmd?: readonly string[];
   /** gzip parallelism; does not change the bytes. */
   readonly concurrency?: number;
+  /** `--base`: our layers go on top of this image's. */
+  readonly base?: BaseImage;
+  /** Shows each layer being written (a no-op off a terminal). */
+  readonly progress?: Progress;
 }
 
 export interface AssembledImage {
@@ -39,30 +46,47 @@ export async function assembleImage(report: InspectReport, plan: BuildPlan, opti
   const created = new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
   const compression = options.compression ?? 'gzip';
   const built: { name: 'system' | 'app'; layer: BuiltLayer }[] = [];
+  const platform = platformOf(report);
   for (const name of ['system', 'app'] as const) {
     const files = plan.files.filter((f) => f.layer === name);
+    const task = (options.progress ?? NO_PROGRESS).task(`${platformText(platform)} ${name} layer`, files.reduce((n, f) => n + f.size, 0));
     const layer = await buildLayer(tarEntries(files, epoch), {
       directory: options.workDir,
       compression,
+      onBytes: (n) => task.advance(n),
       ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
     });
+    task.finish(`${formatBytes(layer.uncompressedSize)} tar, ${formatBytes(layer.size)} ${compression}`);
     built.push({ name, layer });
   }
-  const platform = platformOf(report);
   const labels = goLabels(report);
+  const base = options.base;
+  // The base's Cmd was written for the base's entrypoint, so it never carries over.
+  const { Cmd: _baseCmd, ...baseContainer } = base?.config.config ?? {};
+  const ourEnv = [DEFAULT_PATH_ENV, ...plan.env];
+  const allLabels = { ...(baseContainer.Labels ?? {}), ...labels };
   const container: ContainerConfig = {
+    ...baseContainer,
     Entrypoint: [plan.appPath],
     ...(options.cmd !== undefined && options.cmd.length > 0 ? { Cmd: [...options.cmd] } : {}),
-    Env: [DEFAULT_PATH_ENV, ...plan.env],
+    Env: base !== undefined ? mergeEnv(baseContainer.Env ?? [], ourEnv) : ourEnv,
     User: plan.user,
-    WorkingDir: '/',
-    ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}),
+    WorkingDir: baseContainer.WorkingDir ?? '/',
+    ...(Object.keys(allLabels).length > 0 ? { Labels: allLabels } : {}),
   };
   const systemReasons = [...new Set(plan.files.filter((f) => f.layer === 'system').map((f) => f.reason))].join(', ');
   const history: HistoryEntry[] = [
+    ...(base?.config.history ?? []),
     { created, created_by: `fromscratch build: system files (${systemReasons})`, comment: 'fromscratch' },
     { created, created_by: `fromscratch build: ${plan.appPath}`, comment: 'fromscratch' },
   ];
+  const baseLayers: LayerInput[] = (base?.layers ?? []).map((layer, i) => ({
+    descriptor: { mediaType: baseLayerMediaType(layer.descriptor.mediaType), digest: layer.descriptor.digest, size: layer.descriptor.size },
+    diffId: base?.config.rootfs.diff_ids[i] ?? '',
+    open: () => layer.open(),
+    uncompressed: () => layer.uncompressed(),
+  }));
+  const baseAnnotations: Record<string, string> = base !== undefined ? { 'org.opencontainers.image.base.name': base.name, 'org.opencontainers.image.base.digest': base.digest } : {};
   const image = memoryImage({
     config: {
       created,
@@ -72,8 +96,8 @@ export async function assembleImage(report: InspectReport, plan: BuildPlan, opti
       config: container,
       history,
     },
-    layers: built.map(({ layer }) => layerInput(layer)),
-    annotations: { ...labels, 'org.opencontainers.image.created': labels['org.opencontainers.image.created'] ?? created },
+    layers: [...baseLayers, ...built.map(({ layer }) => layerInput(layer))],
+    annotations: { ...labels, ...baseAnnotations, 'org.opencontainers.image.created': labels['org.opencontainers.image.created'] ?? created },
   });
   return { image, platform, layers: built };
 }
@@ -114,13 +138,13 @@ function tarEntry(path: string, file: PlannedFile, mtime: number): TarInput {
 }
 
 function layerInput(layer: BuiltLayer): LayerInput {
-  const gzipped = layer.mediaType.endsWith('+gzip');
-  return {
-    descriptor: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size },
-    diffId: layer.diffId,
-    open: async () => createReadStream(layer.path),
-    uncompressed: async () => (gzipped ? gunzip(createReadStream(layer.path), { name: layer.path }) : createReadStream(layer.path)),
+  const open = async () => createReadStream(layer.path);
+  const uncompressed = async () => {
+    if (layer.mediaType === LAYER_MEDIA_TYPES.gzip) return gunzip(createReadStream(layer.path), { name: layer.path });
+    if (layer.mediaType === LAYER_MEDIA_TYPES.zstd) return zstdDecompress(createReadStream(layer.path), layer.path);
+    return createReadStream(layer.path);
   };
+  return { descriptor: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }, diffId: layer.diffId, open, uncompressed };
 }
 
 /** OCI platform from the binary: Go's names are the OCI names; 32-bit arm takes its variant from GOARM. */

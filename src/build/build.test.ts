@@ -10,7 +10,8 @@ import { assertValidOciLayout } from '../image/validate.js';
 import { fixture } from '../testing/fixtures.js';
 import { goVersionM } from '../testing/oracles.js';
 import { run } from '../testing/process.js';
-import { buildImage, buildJson } from './build.js';
+import { buildImage } from './build.js';
+import { buildJson } from './report.js';
 
 /**
  * build's outputs read by independent tools (skopeo, tar, the OCI schemas),

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { inspectFile } from '../analysis/inspect.js';
@@ -6,11 +6,17 @@ import type { InspectReport } from '../analysis/report.js';
 import { InputError, UsageError } from '../errors.js';
 import { CachedRootFS, HostRootFS } from '../fs/index.js';
 import { formatImageReference } from '../image/refs.js';
-import type { ImageOrIndex } from '../image/types.js';
+import type { Descriptor, ImageOrIndex, Platform } from '../image/types.js';
+import type { LayerCompression } from '../layer/index.js';
 import { LinkerSession } from '../linker/index.js';
-import { assembleImage, type AssembledImage } from './assemble.js';
-import { memoryIndex, platformName } from './index-image.js';
-import { planBuild, type BuildPlan, type PlanOptions } from './plan.js';
+import { assembleImage, platformOf, type AssembledImage } from './assemble.js';
+import { openBase, planOnBase, type OpenedBase } from './base.js';
+import { buildGoSource, type CgoStrategy } from './go-build.js';
+import { isGoSourceDir } from '../analysis/inspect-source.js';
+import { memoryIndex } from './index-image.js';
+import { withBlobProgress } from './progress-image.js';
+import type { Progress } from '../cli/progress.js';
+import { CA_BUNDLE_PATH, planBuild, type BuildPlan, type PlannedFile, type PlanOptions } from './plan.js';
 import { parseOutput, writeToOutput } from './sink.js';
 
 /**
@@ -27,13 +33,29 @@ export interface BuildOptions extends Omit<PlanOptions, 'rootDir'> {
   readonly rootDir?: string;
   readonly epoch?: number;
   readonly cmd?: readonly string[];
-  readonly compression?: 'gzip' | 'none';
+  readonly compression?: LayerCompression;
+  /** `--base IMAGE`: append to this image (any transport) instead of scratch. */
+  readonly base?: string;
+  /** Go source directories: build for these platforms (default the host's). */
+  readonly platforms?: readonly Platform[];
+  /** Go source directories that really need cgo: how to build them (default musl). */
+  readonly cgo?: CgoStrategy;
+  /** Layers compressed and blobs written or pushed, shown as they go (a no-op off a terminal). */
+  readonly progress?: Progress;
 }
 
 export interface BuiltPlatform {
   readonly binary: string;
+  /** The Go source directory the binary was built from, when it was. */
+  readonly source?: string;
+  /** What the person should know about how it was built (cgo handling). */
+  readonly notes: readonly string[];
   readonly report: InspectReport;
   readonly plan: BuildPlan;
+  /** With --base: planned files left out because the base already has them. */
+  readonly fromBase: readonly PlannedFile[];
+  /** With --base: the base's layers, below ours. */
+  readonly baseLayers: readonly Descriptor[];
   readonly assembled: AssembledImage;
   readonly digest: string;
   readonly size: number;
@@ -47,45 +69,78 @@ export interface BuildResult {
   readonly platforms: readonly BuiltPlatform[];
 }
 
-export async function buildImage(binaries: readonly string[], options: BuildOptions): Promise<BuildResult> {
-  if (binaries.length === 0) throw new UsageError('build: no binary given');
+export async function buildImage(inputs: readonly string[], options: BuildOptions): Promise<BuildResult> {
+  if (inputs.length === 0) throw new UsageError('build: no binary or Go source directory given');
   const output = parseOutput(options.output);
   const rootDir = resolve(options.rootDir ?? '/');
   const root = new CachedRootFS(new HostRootFS(rootDir));
   const session = new LinkerSession(root);
   const workDir = await mkdtemp(join(tmpdir(), 'fromscratch-build-'));
+  let base: OpenedBase | undefined;
   try {
+    if (options.base !== undefined) base = await openBase(options.base);
     const built: BuiltPlatform[] = [];
-    for (const binary of binaries) {
+    for (const { binary, source, notes } of await binariesOf(inputs, options, workDir)) {
       const report = await inspectFile(binary, { root, rootDir, session });
       if (report === undefined) throw new InputError('io', `${binary}: not a binary`);
-      const plan = await planBuild(report, { ...options, rootDir });
+      const planned = await planBuild(report, { ...options, rootDir });
+      const baseImage = base === undefined ? undefined : await base.forPlatform(platformOf(report));
+      const { plan, fromBase } =
+        baseImage === undefined ? { plan: planned, fromBase: [] } : await planOnBase(planned, baseImage, (f) => keepOverBase(f, options));
       const assembled = await assembleImage(report, plan, {
         workDir,
+        ...(baseImage !== undefined && { base: baseImage }),
+        ...(options.progress !== undefined && { progress: options.progress }),
         ...(options.compression !== undefined && { compression: options.compression }),
         ...(options.epoch !== undefined && { epoch: options.epoch }),
         ...(options.cmd !== undefined && { cmd: options.cmd }),
       });
       const descriptor = await assembled.image.descriptor();
-      const size = descriptor.size + (await assembled.image.manifest()).config.size + assembled.layers.reduce((n, l) => n + l.layer.size, 0);
-      built.push({ binary, report, plan, assembled, digest: descriptor.digest, size });
+      const manifest = await assembled.image.manifest();
+      const size = descriptor.size + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
+      const baseLayers = manifest.layers.slice(0, manifest.layers.length - assembled.layers.length);
+      built.push({ binary, ...(source !== undefined && { source }), notes, report, plan, fromBase, baseLayers, assembled, digest: descriptor.digest, size });
     }
     const top: ImageOrIndex =
       built.length === 1 && built[0] !== undefined
         ? { kind: 'image', image: built[0].assembled.image }
         : { kind: 'index', index: await memoryIndex(built.map((b) => ({ image: b.assembled.image, platform: b.assembled.platform }))) };
-    const descriptor = await writeToOutput(output, top);
+    const verb = output.transport === 'docker' ? 'pushing' : 'writing';
+    const descriptor = await writeToOutput(output, options.progress !== undefined ? withBlobProgress(top, options.progress, verb) : top);
     return { ref: formatImageReference(output), digest: descriptor.digest, platforms: built };
   } finally {
+    await base?.close();
     await rm(workDir, { recursive: true, force: true });
   }
 }
 
-/** `build --json`'s object (shared/DESIGN.md). */
-export function buildJson(result: BuildResult): { ref: string; digest: string; platforms: { platform: string; digest: string; size: number }[] } {
-  return {
-    ref: result.ref,
-    digest: result.digest,
-    platforms: result.platforms.map((p) => ({ platform: platformName(p.assembled.platform), digest: p.digest, size: p.size })),
-  };
+/** The binaries to build images of: each input as given, or for a Go source directory one fresh build per platform. */
+async function binariesOf(inputs: readonly string[], options: BuildOptions, workDir: string): Promise<{ binary: string; source?: string; notes: readonly string[] }[]> {
+  const result: { binary: string; source?: string; notes: readonly string[] }[] = [];
+  for (const input of inputs) {
+    if (!(await isDirectory(input)) || !(await isGoSourceDir(input))) {
+      if (options.platforms !== undefined && options.platforms.length > 0) {
+        throw new UsageError(`build: --platform applies to Go source directories; ${input}'s platform is read from the binary itself`);
+      }
+      result.push({ binary: input, notes: [] });
+      continue;
+    }
+    const built = await buildGoSource(input, {
+      workDir: await mkdtemp(join(workDir, 'src-')),
+      ...(options.platforms !== undefined && { platforms: options.platforms }),
+      ...(options.cgo !== undefined && { cgo: options.cgo }),
+      ...(options.progress !== undefined && { progress: options.progress }),
+    });
+    for (const b of built) result.push({ binary: b.binary, source: input, notes: b.notes });
+  }
+  return result;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() === true;
+}
+
+/** What goes in even when the base has that path: what the person named (--add, a bundle with their --ca-file CAs). */
+function keepOverBase(file: PlannedFile, options: BuildOptions): boolean {
+  return file.reason === 'add' || (file.path === CA_BUNDLE_PATH && (options.caFiles ?? []).length > 0);
 }

@@ -110,7 +110,7 @@ export async function planBuild(report: InspectReport, options: PlanOptions): Pr
       if (found !== undefined) files.add({ path, ...found, layer: 'system', reason: 'nsswitch', evidence: nss.evidence });
     }
   }
-  await addLoaderFiles(report, options.rootDir, files);
+  await addLoaderFiles(report, options.rootDir, appPath, files);
   for (const { source, destination } of options.add ?? []) {
     const target = checkImagePath(destination, '--add');
     // What the person names wins over what the analysis planned for the same path.
@@ -127,7 +127,7 @@ export async function planBuild(report: InspectReport, options: PlanOptions): Pr
 }
 
 /** The interpreter at its PT_INTERP path and each library at the path the loader found it under. */
-async function addLoaderFiles(report: InspectReport, rootDir: string, files: PlanBuilder): Promise<void> {
+async function addLoaderFiles(report: InspectReport, rootDir: string, appPath: string, files: PlanBuilder): Promise<void> {
   if (report.interpreter !== null) {
     const found = await rootFile(rootDir, report.interpreter).catch((e: unknown) => {
       throw new InputError('not-found', `${report.path}: its interpreter ${report.interpreter} is not in ${rootDir}: ${e instanceof Error ? e.message : String(e)}`);
@@ -139,7 +139,9 @@ async function addLoaderFiles(report: InspectReport, rootDir: string, files: Pla
       throw new InputError('not-found', `${report.path}: library ${library.name} (needed by ${library.neededBy}) is not found in ${rootDir}; use --root to point at a sysroot that has it`);
     }
     const found = await rootFile(rootDir, library.path);
-    files.add({ path: library.path, ...found, layer: 'system', reason: 'libraries', evidence: [`DT_NEEDED ${library.name} of ${library.neededBy}`] });
+    // Named by where it sits in the image: the binary at its image path, a library at its own.
+    const neededBy = library.neededBy === report.path ? appPath : library.neededBy;
+    files.add({ path: library.path, ...found, layer: 'system', reason: 'libraries', evidence: [`${library.name} needed by ${neededBy}`] });
   }
 }
 

@@ -1,15 +1,25 @@
-import { buildImage, buildJson, type BuildResult } from '../build/build.js';
+import { buildImage, type BuildResult } from '../build/build.js';
+import { buildJson, type BuildJson, type ReportedFile } from '../build/report.js';
+import { formatBytes, progressFor } from './progress.js';
 import { epochFromEnvironment } from '../build/assemble.js';
-import { platformName } from '../build/index-image.js';
 import type { CaSource } from '../build/plan.js';
+import { parseBuildPlatform, type CgoStrategy } from '../build/go-build.js';
 import { resolveUser } from '../build/users.js';
 import { UsageError } from '../errors.js';
 import type { ParsedOptions } from './command.js';
+import type { LayerCompression } from '../layer/index.js';
 
 /** Runs `fromscratch build` (see build-command.ts for its options). */
-export async function runBuild(binaries: readonly string[], options: ParsedOptions): Promise<number> {
-  const result = await buildImage(binaries, buildOptionsFrom(options));
-  process.stdout.write(options.json === true ? `${JSON.stringify(buildJson(result))}\n` : renderBuild(result));
+export async function runBuild(inputs: readonly string[], options: ParsedOptions): Promise<number> {
+  const progress = progressFor(process.stderr);
+  let result: BuildResult;
+  try {
+    result = await buildImage(inputs, { ...buildOptionsFrom(options), progress });
+  } finally {
+    progress.close();
+  }
+  const report = buildJson(result);
+  process.stdout.write(options.json === true ? `${JSON.stringify(report)}\n` : renderBuild(report));
   return 0;
 }
 
@@ -32,35 +42,61 @@ function buildOptionsFrom(options: ParsedOptions): Parameters<typeof buildImage>
     add,
     user,
     ...(typeof options.path === 'string' ? { appPath: options.path } : {}),
-    compression: options.compression as 'gzip' | 'none',
+    ...(typeof options.base === 'string' ? { base: options.base } : {}),
+    platforms: ((options.platform as readonly string[] | undefined) ?? []).map(parseBuildPlatform),
+    ...(typeof options.cgo === 'string' ? { cgo: options.cgo as CgoStrategy } : {}),
+    compression: options.compression as LayerCompression,
     epoch: epochFromEnvironment(process.env.SOURCE_DATE_EPOCH),
     cmd: (options['--'] as readonly string[] | undefined) ?? [],
   };
 }
 
+/** Past this many files for one reason, the text output names their directory once (--json lists every file). */
+const GROUP_AT = 8;
+
 /** What went in and why, with sizes: so a person sees where the bytes go. */
-export function renderBuild(result: BuildResult): string {
-  const lines = [`${result.ref} ${result.digest}`];
-  for (const p of result.platforms) {
-    lines.push(`  ${platformName(p.assembled.platform)} ${p.digest} (${formatSize(p.size)} stored)`);
-    const byReason = new Map<string, { count: number; bytes: number; example: string; evidence: readonly string[] }>();
-    for (const f of p.plan.files) {
-      const entry = byReason.get(f.reason) ?? { count: 0, bytes: 0, example: f.path, evidence: f.evidence };
-      entry.count++;
-      entry.bytes += f.size;
-      byReason.set(f.reason, entry);
+export function renderBuild(report: BuildJson): string {
+  const lines = [`${report.ref} ${report.digest}`];
+  for (const p of report.platforms) {
+    lines.push(`  ${p.platform} ${p.digest} (${formatBytes(p.size)} stored)${p.source !== null ? ` built from ${p.source}` : ''}`);
+    for (const l of p.layers) {
+      const tar = l.uncompressedSize !== null ? `, ${formatBytes(l.uncompressedSize)} uncompressed` : ', from the base';
+      lines.push(`    layer ${l.layer.padEnd(6)} ${l.digest.slice(0, 19)}  ${formatBytes(l.size).padStart(9)} stored${tar}`);
     }
-    for (const [reason, e] of byReason) {
-      const what = e.count === 1 ? e.example : `${e.example} (+${e.count - 1} more)`;
-      lines.push(`    ${formatSize(e.bytes).padStart(9)}  ${reason.padEnd(16)} ${what}${e.evidence.length > 0 ? `  ← ${e.evidence.slice(0, 2).join(', ')}` : ''}`);
-    }
-    for (const need of p.plan.unmet) lines.push(`    warning: needs ${need.id} (${need.evidence.slice(0, 2).join(', ')}); not added, use --add`);
+    for (const line of fileLines(p.files)) lines.push(`    ${line}`);
+    if (p.fromBase.length > 0) lines.push(`    already in the base, not added: ${p.fromBase.map((f) => f.path).join(', ')}`);
+    for (const note of p.notes) lines.push(`    note: ${note}`);
+    for (const need of p.unmet) lines.push(`    warning: needs ${need.id} (${need.evidence.slice(0, 2).join(', ')}); not added, use --add`);
   }
   return `${lines.join('\n')}\n`;
 }
 
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+/** One line per file, biggest first; a reason with many files (zoneinfo) as one line for their common directory. */
+function fileLines(files: readonly ReportedFile[]): string[] {
+  const byReason = new Map<string, ReportedFile[]>();
+  for (const f of files) byReason.set(f.reason, [...(byReason.get(f.reason) ?? []), f]);
+  const rows: { size: number; path: string; why: string }[] = [];
+  for (const group of byReason.values()) {
+    const first = group[0];
+    if (first === undefined) continue;
+    if (group.length <= GROUP_AT) {
+      for (const f of group) rows.push({ size: f.size, path: f.type === 'dir' ? `${f.path}/` : f.path, why: f.why });
+      continue;
+    }
+    const regular = group.filter((f) => f.type === 'file').length;
+    rows.push({ size: group.reduce((n, f) => n + f.size, 0), path: `${commonDir(group.map((f) => (f.type === 'dir' ? `${f.path}/.` : f.path)))}/ (${regular} files)`, why: first.why });
+  }
+  rows.sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1));
+  return rows.map((r) => `${formatBytes(r.size).padStart(9)}  ${r.path}  ${r.why}`);
+}
+
+function commonDir(paths: readonly string[]): string {
+  let common = (paths[0] ?? '/').split('/').slice(0, -1);
+  for (const path of paths.slice(1)) {
+    const parts = path.split('/');
+    let i = 0;
+    while (i < common.length && common[i] === parts[i]) i++;
+    common = common.slice(0, i);
+  }
+  return common.join('/') || '/';
 }

@@ -18,7 +18,7 @@ export interface GzipOptions {
   readonly level?: number;
   /** Bytes of input per block; default 128 KiB. Output depends on it (and on level), never on concurrency. */
   readonly blockSize?: number;
-  /** Blocks compressed at once; default os.availableParallelism(). Memory is about concurrency × blockSize × 2. */
+  /** Blocks in flight; default 2 × os.availableParallelism(), so a core never waits while the stream thread reads and checksums. Memory is about concurrency × blockSize × 2. */
   readonly concurrency?: number;
 }
 
@@ -37,7 +37,7 @@ const OS_UNKNOWN = 255;
 export function gzipParallel(input: Readable, options: GzipOptions = {}): Readable {
   const level = options.level ?? DEFAULT_LEVEL;
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
-  const concurrency = options.concurrency ?? availableParallelism();
+  const concurrency = options.concurrency ?? 2 * availableParallelism();
   if (!Number.isInteger(level) || level < 0 || level > 9) throw new UsageError(`gzip level must be 0-9, got ${level}`);
   if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_SIZE) {
     throw new UsageError(`gzip block size must be 1..${MAX_BLOCK_SIZE}, got ${blockSize}`);

@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream';
+import { pipeline, Transform } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { InputError, isFromscratchError } from '../errors.js';
 import { temporaryPathBeside } from '../io/atomic.js';
@@ -9,6 +9,9 @@ import { type Digest, MEDIA_TYPES } from '../image/types.js';
 import { DigestStream } from './digest.js';
 import { gzipParallel } from './gzip.js';
 import { type TarInput, writeTar } from './tar-writer.js';
+import { zstdCompress } from './zstd.js';
+
+export type LayerCompression = 'gzip' | 'zstd' | 'none';
 
 /**
  * Turns tar entries into a layer blob on disk in one streaming pass:
@@ -19,14 +22,22 @@ import { type TarInput, writeTar } from './tar-writer.js';
 export interface BuildLayerOptions {
   /** Where the blob is written (a temp or blobs directory on the target file system). */
   readonly directory: string;
-  readonly compression: 'gzip' | 'none';
-  /** gzip level (default 6). */
+  readonly compression: LayerCompression;
+  /** gzip level (default 6) or zstd level (default 3). */
   readonly level?: number;
   /** Parallel gzip blocks (default: every core). Does not change the bytes. */
   readonly concurrency?: number;
   /** gzip block size (default 128 KiB). Changes the bytes, so keep it fixed for reproducible digests. */
   readonly blockSize?: number;
+  /** Called with each chunk of tar bytes as it goes in (progress). */
+  readonly onBytes?: (bytes: number) => void;
 }
+
+export const LAYER_MEDIA_TYPES: Readonly<Record<LayerCompression, string>> = {
+  gzip: MEDIA_TYPES.ociLayerGzip,
+  zstd: MEDIA_TYPES.ociLayerZstd,
+  none: MEDIA_TYPES.ociLayer,
+};
 
 export interface BuiltLayer {
   /** The blob file: `<directory>/<hex of digest>`. The caller moves or deletes it. */
@@ -53,15 +64,19 @@ export async function buildLayer(entries: AsyncIterable<TarInput> | Iterable<Tar
   const diffDigest = new DigestStream();
   const blobDigest = new DigestStream();
   // The callback form returns the last stream and forwards any tar error into it, where the next stage sees it.
-  const tar = pipeline(writeTar(entries), diffDigest, () => undefined);
+  const tarStream = pipeline(writeTar(entries), diffDigest, () => undefined);
+  const tar = options.onBytes !== undefined ? pipeline(tarStream, counting(options.onBytes), () => undefined) : tarStream;
+  const level = options.level !== undefined ? { level: options.level } : {};
   const stored =
     options.compression === 'gzip'
       ? gzipParallel(tar, {
-          ...(options.level !== undefined && { level: options.level }),
+          ...level,
           ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
           ...(options.blockSize !== undefined && { blockSize: options.blockSize }),
         })
-      : tar;
+      : options.compression === 'zstd'
+        ? zstdCompress(tar, level)
+        : tar;
   try {
     await pipelineAsync(stored, blobDigest, createWriteStream(tempPath, { flags: 'wx' }));
     const digest = blobDigest.digest();
@@ -73,11 +88,21 @@ export async function buildLayer(entries: AsyncIterable<TarInput> | Iterable<Tar
       size: blobDigest.size,
       diffId: diffDigest.digest(),
       uncompressedSize: diffDigest.size,
-      mediaType: options.compression === 'gzip' ? MEDIA_TYPES.ociLayerGzip : MEDIA_TYPES.ociLayer,
+      mediaType: LAYER_MEDIA_TYPES[options.compression],
     };
   } catch (error) {
     await rm(tempPath, { force: true });
     if (isFromscratchError(error)) throw error;
     throw new InputError('io', `${options.directory}: cannot write layer: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+}
+
+/** A pass-through stage that reports each chunk's size (for progress), without switching its input to flowing mode early. */
+function counting(onBytes: (bytes: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      onBytes(chunk.length);
+      callback(null, chunk);
+    },
+  });
 }
