@@ -6,37 +6,12 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { peakKiB, ratio, row, RUNS, wall } from './lib.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = join(repo, '.cache', 'bench');
 const cli = join(repo, 'bin', 'fromscratch.js');
 const GO = process.env.GO123 ?? '/usr/lib/go-1.23/bin/go';
-const RUNS = Number(process.env.BENCH_RUNS ?? 9);
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-/** Median wall time in ms of `argv` over RUNS runs (after one warm-up). */
-function wall(argv, options = {}) {
-  const run = () => {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30, ...options });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.status !== 0 && r.status !== 1) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
-    return ms;
-  };
-  run();
-  return median(Array.from({ length: RUNS }, run));
-}
-
-/** Peak resident memory in KiB, from GNU time. */
-function peakKiB(argv) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  const lines = r.stderr.trim().split('\n');
-  return Number(lines[lines.length - 1]);
-}
 
 /** A Go binary of about `mb` MB (embedded payload), built once and cached. */
 function bigGoBinary(mb) {
@@ -59,14 +34,6 @@ function bigGoBinary(mb) {
     stdio: 'inherit',
   });
   return out;
-}
-
-function ratio(a, b) {
-  return (a / b).toFixed(2) + 'x';
-}
-
-function row(name, ours, theirs, theirName, unit = 'ms') {
-  console.log(`${name.padEnd(46)} ${ours.toFixed(1).padStart(8)} ${unit}  vs ${theirName.padEnd(28)} ${theirs.toFixed(1).padStart(8)} ${unit}  ratio ${ratio(ours, theirs)}`);
 }
 
 mkdirSync(cache, { recursive: true });

@@ -158,6 +158,14 @@ export async function importedDynamicSymbols(elf: ElfFile, names: readonly strin
   // name is a slice. A larger one goes through the chunked StringTable.
   const strings = new StringTable(source, linked.offset, linked.size);
   const whole = strings.size <= 1 << 20 ? Buffer.from(await source.read(strings.offset, strings.size)).toString('latin1') : undefined;
+  // A name that is nowhere in the table, NUL-terminated, is no symbol's name
+  // (a symbol may point into the middle of a string, never past its NUL, or
+  // the table's end when its last string has none):
+  // most programs import none of `names`, and skip the symbol walk.
+  if (whole !== undefined) {
+    for (const name of wanted) if (!whole.includes(`${name}\0`) && !whole.endsWith(name)) wanted.delete(name);
+    if (wanted.size === 0) return found;
+  }
   const nameAt = async (index: number): Promise<string | undefined> => {
     if (whole === undefined) return strings.get(index, 256);
     if (index >= whole.length) return undefined;

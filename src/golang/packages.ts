@@ -1,5 +1,5 @@
 import type { ExecutableLayout } from '../binary/layout.js';
-import { forEachFunctionName } from './funcnames.js';
+import { forEachFunctionSpan } from './funcnames.js';
 import { findPclntab, type PclntabInfo } from './pclntab.js';
 import type { GoModule } from './types.js';
 
@@ -196,6 +196,19 @@ export function moduleOfPackage(pkg: string, modules: BuildModules): string | un
   return best;
 }
 
+/**
+ * PackageCollector.plainNameDot for one name on its own (no search
+ * positions to keep): where the wanted names are split into prefix and rest.
+ */
+function simpleNameDot(name: string): number {
+  const first = name.charCodeAt(0);
+  if (first === 0x5f || ((first === 0x74 || first === 0x67) && GENERATED_PREFIXES.some((p) => name.startsWith(p)))) return -1;
+  if (name.includes('[') || name.includes(']')) return -1;
+  const dot = name.indexOf('.', name.lastIndexOf('/') + 1);
+  if (dot <= 0 || dot + 1 >= name.length || name.charCodeAt(dot + 1) === 0x5f) return -1;
+  return dot;
+}
+
 /** What the names of one package said: how many, and in which compilation units their code sits. */
 interface PackageNames {
   /** Names without a unit (every name, before Go 1.16). */
@@ -203,6 +216,31 @@ interface PackageNames {
   /** Compilation unit → how many of the package's functions it holds. */
   readonly units: Map<number, number>;
 }
+
+/** What a name's package prefix (as written, escaped) says, remembered for the names that share it. */
+interface PrefixFacts {
+  readonly key: string;
+  /** The unescaped package path, or null when no Go package owns names with this prefix. */
+  readonly path: string | null;
+  /** One-element path (no '/'): C's clones and helpers look like these. */
+  readonly oneElement: boolean;
+  /** Null when the path is a toolchain helper's, not a package. */
+  readonly owner: string | null;
+  /** The package's counts (shared by every prefix that unescapes to the same path), made at its first name. */
+  entry?: PackageNames;
+  /** The rest of each wanted function name with this prefix. */
+  readonly wanted: ReadonlySet<string> | undefined;
+}
+
+/** First index of `ch` at or after `from`, or the text's length. */
+function indexOrEnd(text: string, ch: string, from: number): number {
+  const i = text.indexOf(ch, from);
+  return i < 0 ? text.length : i;
+}
+
+/** GCC's clone suffixes at `at`: a cheap test before the full one on a string of its own. */
+const CLONE_START = /(?:cold|part|isra|constprop|lto_priv|localalias)/y;
+const MAX_REMEMBERED_PREFIXES = 20_000;
 
 /**
  * Accumulates what a stream of function names says; `result` sorts and
@@ -214,15 +252,46 @@ interface PackageNames {
  * just because the runtime is. The price: a standard package whose only
  * code is inlined into the runtime is not listed either (the names cannot
  * tell it from those), which keeps the list a subset of `go list -deps`.
+ *
+ * It also notes which of `wanted` (whole function names, the need rules')
+ * occur, on the same pass.
  */
 export class PackageCollector {
   private readonly names = new Map<string, PackageNames>();
   private readonly calls = new Map<string, Set<string>>();
   private readonly cgoRuntime = new Set<string>();
+  private readonly found = new Set<string>();
   private count = 0;
+  /** Wanted names by package prefix, for addSpan; names of other shapes are only ever seen by add. */
+  private readonly wantedByPrefix = new Map<string, Set<string>>();
+  private readonly prefixes = new Map<string, PrefixFacts>();
+  private prefix: PrefixFacts | undefined;
+  // Where the next '/', '.', '[' and ']' are in `text`: names come in order, so every search moves forward.
+  private text = '';
+  private nextSlash = 0;
+  private nextDot = 0;
+  private nextOpen = 0;
+  private nextClose = 0;
+
+  constructor(private readonly wanted: ReadonlySet<string> = new Set()) {
+    for (const name of wanted) {
+      const dot = simpleNameDot(name);
+      if (dot < 0) continue;
+      const key = name.slice(0, dot);
+      let rests = this.wantedByPrefix.get(key);
+      if (!rests) this.wantedByPrefix.set(key, (rests = new Set()));
+      rests.add(name.slice(dot + 1));
+    }
+  }
+
+  /** Which of the wanted names were seen. */
+  get functions(): ReadonlySet<string> {
+    return this.found;
+  }
 
   add(name: string, cu?: number): void {
     this.count++;
+    if (this.wanted.has(name)) this.found.add(name);
     if (CGO_RUNTIME_C_NAMES.has(name) || (name.startsWith('_cgo_') && CGO_C_WRAPPER.test(name))) {
       // Keep the set small: one wrapper stands for them all.
       this.cgoRuntime.add(CGO_C_WRAPPER.test(name) ? '_cgo_<hash>_Cfunc_*' : name);
@@ -230,16 +299,101 @@ export class PackageCollector {
     }
     const split = splitFunctionName(name);
     if (!split) return;
-    let entry = this.names.get(split.package);
-    if (!entry) this.names.set(split.package, (entry = { withoutUnit: 0, units: new Map() }));
-    if (cu === undefined) entry.withoutUnit++;
-    else entry.units.set(cu, (entry.units.get(cu) ?? 0) + 1);
+    this.countName(this.entryOf(split.package), cu);
     const call = cgoCallOfSplit(split);
     if (call) {
       let set = this.calls.get(call.package);
       if (!set) this.calls.set(call.package, (set = new Set()));
       if (call.cFunction !== '' && !CGO_HELPERS.has(call.cFunction)) set.add(call.cFunction);
     }
+  }
+
+  /**
+   * add(text.slice(start, end), cu) without making that string for the
+   * common shape "import/path.rest" (no type arguments, rest not starting
+   * with '_'): the prefix is compared in place with the previous name's,
+   * which it nearly always equals. Every other shape goes through add.
+   */
+  addSpan(text: string, start: number, end: number, cu?: number): void {
+    const dot = this.plainNameDot(text, start, end);
+    if (dot < 0) {
+      this.add(text.slice(start, end), cu);
+      return;
+    }
+    let prefix = this.prefix;
+    if (prefix === undefined || prefix.key.length !== dot - start || !text.startsWith(prefix.key, start)) {
+      const key = text.slice(start, dot);
+      prefix = this.prefixes.get(key) ?? this.prefixFacts(key);
+      this.prefix = prefix;
+    }
+    const restAt = dot + 1;
+    // A one-element path may be a C function's (foo.cold, foo.part.0): the full test decides.
+    if (prefix.oneElement) {
+      CLONE_START.lastIndex = restAt;
+      if (CLONE_FIRST_LETTERS.has(text.charCodeAt(restAt)) && CLONE_START.test(text)) {
+        this.add(text.slice(start, end), cu);
+        return;
+      }
+    }
+    this.count++;
+    if (prefix.wanted?.has(text.slice(restAt, end))) this.found.add(text.slice(start, end));
+    if (prefix.owner !== null) this.countName((prefix.entry ??= this.entryOf(prefix.owner)), cu);
+  }
+
+  /**
+   * The index of the '.' ending the package prefix when text[start, end)
+   * is a plain name addSpan may take in place, else -1: not starting with
+   * '_' or a generated prefix, no brackets, a '.' after the last '/' with
+   * something on both sides, and a rest not starting with '_'.
+   */
+  private plainNameDot(text: string, start: number, end: number): number {
+    const first = text.charCodeAt(start);
+    if (first === 0x5f) return -1;
+    if (first === 0x74 || first === 0x67) {
+      // Generated names start "type" or "go" then ':' or '.'; github.com/... and golang.org/... fail on the third letter.
+      const third = text.charCodeAt(start + (first === 0x74 ? 4 : 2));
+      if ((third === 0x3a || third === 0x2e) && GENERATED_PREFIXES.some((p) => text.startsWith(p, start))) return -1;
+    }
+    if (text !== this.text) {
+      this.text = text;
+      this.nextSlash = this.nextDot = this.nextOpen = this.nextClose = -1;
+    }
+    if (this.nextOpen < start) this.nextOpen = indexOrEnd(text, '[', start);
+    if (this.nextClose < start) this.nextClose = indexOrEnd(text, ']', start);
+    if (this.nextOpen < end || this.nextClose < end) return -1;
+    if (this.nextSlash < start) this.nextSlash = indexOrEnd(text, '/', start);
+    let slash = -1;
+    while (this.nextSlash < end) {
+      slash = this.nextSlash;
+      this.nextSlash = indexOrEnd(text, '/', slash + 1);
+    }
+    const after = slash >= 0 ? slash + 1 : start;
+    if (this.nextDot < after) this.nextDot = indexOrEnd(text, '.', after);
+    const dot = this.nextDot;
+    if (dot <= start || dot + 1 >= end || text.charCodeAt(dot + 1) === 0x5f) return -1;
+    return dot;
+  }
+
+  private prefixFacts(key: string): PrefixFacts {
+    const path = packagePathOf(key) ?? null;
+    const oneElement = path !== null && !path.includes('/');
+    // A one-element path starting with '_' is a toolchain helper's (__x86.get_pc_thunk.ax): no package.
+    const owner = path !== null && !(oneElement && path.startsWith('_')) ? path : null;
+    const facts: PrefixFacts = { key, path, oneElement, owner, wanted: this.wantedByPrefix.get(key) };
+    if (this.prefixes.size >= MAX_REMEMBERED_PREFIXES) this.prefixes.clear();
+    this.prefixes.set(key, facts);
+    return facts;
+  }
+
+  private entryOf(pkg: string): PackageNames {
+    let entry = this.names.get(pkg);
+    if (!entry) this.names.set(pkg, (entry = { withoutUnit: 0, units: new Map() }));
+    return entry;
+  }
+
+  private countName(entry: PackageNames, cu: number | undefined): void {
+    if (cu === undefined) entry.withoutUnit++;
+    else entry.units.set(cu, (entry.units.get(cu) ?? 0) + 1);
   }
 
   /** Units whose functions are mostly the runtime's: the functions named after other packages there are the runtime's own. */
@@ -296,6 +450,6 @@ export async function readGoPackages(
   const pcln = pclntab ?? (await findPclntab(layout));
   if (!pcln) return null;
   const collector = new PackageCollector();
-  await forEachFunctionName(layout, pcln, (name, cu) => collector.add(name, cu));
+  await forEachFunctionSpan(layout, pcln, (text, start, end, cu) => collector.addSpan(text, start, end, cu));
   return collector.result(buildModules);
 }
