@@ -11,7 +11,7 @@
 // stale (its header names another bundle size or mtime) or refused by V8
 // (another Node version). Writing is best effort and atomic: a read-only
 // install simply runs without a cache. FROMSCRATCH_CODE_CACHE=0 turns it off.
-// Inspect workers run this same file, so they share the cache.
+// Inspect workers load the bundle through this same file, so they share the cache.
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
@@ -55,4 +55,6 @@ if (useCache && (cached === undefined || script.cachedDataRejected)) {
 }
 const bundleModule = { exports: {} };
 script.runInThisContext()(bundleModule.exports, require, bundleModule, bundle, path.dirname(bundle));
-bundleModule.exports.run();
+// Run as a program: the command line. Required (by an inspect worker's script): the bundle's entry points.
+if (require.main === module) bundleModule.exports.run();
+else module.exports = bundleModule.exports;

@@ -21,8 +21,9 @@ await build({
   format: 'cjs',
   target: 'node20',
   // The bundle's own URL, for the modules that find files beside themselves (the inspect worker).
-  define: { 'import.meta.url': '__fromscratchBundleUrl' },
-  banner: { js: 'var __fromscratchBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // (a getter: only the few users pay for making the URL).
+  define: { 'import.meta.url': '__fromscratchBundle.url' },
+  banner: { js: 'var __fromscratchBundle = { get url() { return require("node:url").pathToFileURL(__filename).href; } };' },
   sourcemap: 'linked',
   logLevel: 'warning',
 });
@@ -30,7 +31,7 @@ await build({
 const dynamicImport = /\bimport\(\s*["'`]/.exec(readFileSync('dist/bundle/fromscratch.cjs', 'utf8'));
 if (dynamicImport) throw new Error('bundle-cli: the bundle keeps an import() (use createRequire for built-in modules)');
 // Inspect's worker threads start on the same loader (and so the same code cache).
-writeFileSync('dist/bundle/inspect-worker.cjs', "'use strict';\nrequire('../../bin/fromscratch.js');\n");
+writeFileSync('dist/bundle/inspect-worker.cjs', "'use strict';\nrequire('../../bin/fromscratch.js').startInspectWorker();\n");
 
 /**
  * The training run: inspect a dynamic C++ program (node itself) and, when

@@ -4,7 +4,8 @@ import { expandInputs, mapOrdered } from '../analysis/scan.js';
 import { UsageError } from '../errors.js';
 import { createInspector, createWorkerInspector } from './inspector.js';
 import { renderInspectText } from './render-inspect.js';
-import { styleFor } from './style.js';
+import { styleFor, type Style } from './style.js';
+import { writeStdout } from '../io/stdout.js';
 
 export interface InspectCommandOptions {
   readonly json?: boolean;
@@ -40,17 +41,18 @@ export async function runInspect(inputs: readonly string[], options: InspectComm
   const failOn = parseFailOn(options.failOn);
   const jobs = parseJobs(options.jobs);
   const rootDir = resolve(options.root ?? '/');
-  const style = styleFor(process.stdout);
   const targets = await expandInputs(inputs);
   const pool = createWorkerInspector(rootDir, targets.length);
   const inspect = pool?.inspect ?? createInspector(rootDir);
   const reports: InspectReport[] = [];
+  // Asked only for text: looking at process.stdout creates the stream writeStdout avoids.
+  let style: Style | undefined;
   try {
     // With workers, keep each busy with a few tasks in flight.
     await mapOrdered(targets, pool ? Math.max(jobs, 16) : jobs, inspect, (report) => {
       if (report === undefined) return;
       reports.push(report);
-      process.stdout.write(options.json ? JSON.stringify(report) + '\n' : renderInspectText(report, style));
+      writeStdout(options.json ? JSON.stringify(report) + '\n' : renderInspectText(report, (style ??= styleFor(process.stdout))));
     });
   } finally {
     await pool?.close();

@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { inspectFile } from '../analysis/inspect.js';
 import { inspectGoSource } from '../analysis/inspect-source.js';
 import { newNssImportsCache } from '../analysis/nss.js';
@@ -52,6 +52,8 @@ export function createWorkerInspector(rootDir: string, taskCount: number): { ins
   if (taskCount < WORKER_THRESHOLD || cores < 2) return undefined;
   const script = workerScript();
   if (script === undefined) return undefined;
+  // Loaded only here: worker_threads and the streams it needs cost every start-up a few milliseconds.
+  const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
   const pending = new Map<number, { resolve: (r: InspectReport | undefined) => void; reject: (e: unknown) => void }>();
   const load: number[] = [];
   let failure: Error | undefined;

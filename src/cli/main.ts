@@ -1,4 +1,5 @@
 import { describeError, FromscratchError } from '../errors.js';
+import { writeStdout } from '../io/stdout.js';
 import { runProgram, type CommandSpec, type Program } from './command.js';
 import { buildCommand } from './build-command.js';
 import { checkCommand } from './check-command.js';
@@ -34,7 +35,7 @@ export const PROGRAM: Program = {
  */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
-    return await runProgram(PROGRAM, argv, (text) => process.stdout.write(text));
+    return await runProgram(PROGRAM, argv, writeStdout);
   } catch (e) {
     if (e instanceof FromscratchError) {
       process.stderr.write(`fromscratch: ${e.message}\n`);

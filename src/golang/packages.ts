@@ -273,7 +273,11 @@ export class PackageCollector {
   private nextOpen = 0;
   private nextClose = 0;
 
+  /** Whether a wanted name is itself generated-looking: then those names are checked as strings. */
+  private readonly wantsGenerated: boolean;
+
   constructor(private readonly wanted: ReadonlySet<string> = new Set()) {
+    this.wantsGenerated = [...wanted].some((name) => GENERATED_PREFIXES.some((p) => name.startsWith(p)));
     for (const name of wanted) {
       const dot = simpleNameDot(name);
       if (dot < 0) continue;
@@ -315,6 +319,11 @@ export class PackageCollector {
    * which it nearly always equals. Every other shape goes through add.
    */
   addSpan(text: string, start: number, end: number, cu?: number): void {
+    if (this.generated(text, start) && !this.wantsGenerated) {
+      // What add does with a compiler-generated name: count it, nothing more.
+      this.count++;
+      return;
+    }
     const dot = this.plainNameDot(text, start, end);
     if (dot < 0) {
       this.add(text.slice(start, end), cu);
@@ -347,13 +356,7 @@ export class PackageCollector {
    * something on both sides, and a rest not starting with '_'.
    */
   private plainNameDot(text: string, start: number, end: number): number {
-    const first = text.charCodeAt(start);
-    if (first === 0x5f) return -1;
-    if (first === 0x74 || first === 0x67) {
-      // Generated names start "type" or "go" then ':' or '.'; github.com/... and golang.org/... fail on the third letter.
-      const third = text.charCodeAt(start + (first === 0x74 ? 4 : 2));
-      if ((third === 0x3a || third === 0x2e) && GENERATED_PREFIXES.some((p) => text.startsWith(p, start))) return -1;
-    }
+    if (text.charCodeAt(start) === 0x5f || this.generated(text, start)) return -1;
     if (text !== this.text) {
       this.text = text;
       this.nextSlash = this.nextDot = this.nextOpen = this.nextClose = -1;
@@ -372,6 +375,15 @@ export class PackageCollector {
     const dot = this.nextDot;
     if (dot <= start || dot + 1 >= end || text.charCodeAt(dot + 1) === 0x5f) return -1;
     return dot;
+  }
+
+  /** A compiler or linker generated name (GENERATED_PREFIXES) starts at `start`. */
+  private generated(text: string, start: number): boolean {
+    const first = text.charCodeAt(start);
+    if (first !== 0x74 && first !== 0x67) return false;
+    // They start "type" or "go" then ':' or '.': github.com/... and golang.org/... fail on that letter.
+    const next = text.charCodeAt(start + (first === 0x74 ? 4 : 2));
+    return (next === 0x3a || next === 0x2e) && GENERATED_PREFIXES.some((p) => text.startsWith(p, start));
   }
 
   private prefixFacts(key: string): PrefixFacts {
