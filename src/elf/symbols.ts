@@ -143,9 +143,9 @@ export function definedVersions(elf: ElfFile): readonly string[] {
 /**
  * Which of `names` the object imports: undefined entries of its .dynsym,
  * the functions it expects a library to provide (for example getaddrinfo,
- * which brings glibc's NSS into play). One pass over the table, decoding
- * only the names of undefined symbols (a program imports a few hundred),
- * instead of one string-table search per wanted name.
+ * which brings glibc's NSS into play). One pass over the table, comparing
+ * the name offsets of undefined symbols with the wanted names' places in
+ * the string table.
  */
 export async function importedDynamicSymbols(elf: ElfFile, names: readonly string[]): Promise<Set<string>> {
   const found = new Set<string>();
@@ -154,24 +154,26 @@ export async function importedDynamicSymbols(elf: ElfFile, names: readonly strin
   if (!table || !linked || linked.index === 0 || table.offset >= elf.source.size) return found;
   const wanted = new Set(names);
   const { header, source } = elf;
-  // .dynstr is small (tens of KiB): one read and one latin1 decode, then each
-  // name is a slice. A larger one goes through the chunked StringTable.
+  // .dynstr is small (tens of KiB): one read and one latin1 decode. A larger
+  // one goes through the chunked StringTable, a name at a time.
   const strings = new StringTable(source, linked.offset, linked.size);
   const whole = strings.size <= 1 << 20 ? Buffer.from(await source.read(strings.offset, strings.size)).toString('latin1') : undefined;
-  // A name that is nowhere in the table, NUL-terminated, is no symbol's name
-  // (a symbol may point into the middle of a string, never past its NUL, or
-  // the table's end when its last string has none):
-  // most programs import none of `names`, and skip the symbol walk.
+  // Where in the table each wanted name sits, NUL-terminated (or ending the
+  // table, when its last string has none): a symbol is named W exactly when
+  // its name offset is one of W's places, including the middle of a longer
+  // string ("xgetpwnam" holds "getpwnam"). Most programs hold none of
+  // `names` and skip the symbol walk; the others compare offsets, not strings.
+  let places: Map<number, string> | undefined;
   if (whole !== undefined) {
-    for (const name of wanted) if (!whole.includes(`${name}\0`) && !whole.endsWith(name)) wanted.delete(name);
-    if (wanted.size === 0) return found;
+    places = new Map();
+    for (const name of wanted) {
+      for (let at = whole.indexOf(`${name}\0`); at >= 0; at = whole.indexOf(`${name}\0`, at + 1)) places.set(at, name);
+      if (whole.endsWith(name)) places.set(whole.length - name.length, name);
+    }
+    if (places.size === 0) return found;
+    // Only the names the table holds can be found: the walk stops when they are.
+    for (const name of wanted) if (![...places.values()].includes(name)) wanted.delete(name);
   }
-  const nameAt = async (index: number): Promise<string | undefined> => {
-    if (whole === undefined) return strings.get(index, 256);
-    if (index >= whole.length) return undefined;
-    const end = whole.indexOf('\0', index);
-    return whole.slice(index, end === -1 ? whole.length : end);
-  };
   const minimum = SYM_SIZE[header.class];
   const stride = table.entsize >= minimum && table.entsize <= 256 ? table.entsize : minimum;
   const count = Math.floor(Math.min(table.size, source.size - table.offset) / stride);
@@ -182,7 +184,8 @@ export async function importedDynamicSymbols(elf: ElfFile, names: readonly strin
     const v = new ByteView(await source.read(table.offset + first * stride, n * stride), header.littleEndian, `${source.name}: symbols`);
     for (let i = 0; i < n; i++) {
       if (v.u16(i * stride + shndxAt) !== SHN_UNDEF) continue;
-      const name = await nameAt(v.u32(i * stride));
+      const nameOffset = v.u32(i * stride);
+      const name = places ? places.get(nameOffset) : await strings.get(nameOffset, 256);
       if (name !== undefined && wanted.has(name)) found.add(name);
     }
   }
