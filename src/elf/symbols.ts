@@ -143,9 +143,10 @@ export function definedVersions(elf: ElfFile): readonly string[] {
 /**
  * Which of `names` the object imports: undefined entries of its .dynsym,
  * the functions it expects a library to provide (for example getaddrinfo,
- * which brings glibc's NSS into play). One pass over the table, comparing
- * the name offsets of undefined symbols with the wanted names' places in
- * the string table.
+ * which brings glibc's NSS into play). One pass over the table, decoding
+ * only the names of undefined symbols that could be wanted (a program
+ * imports a few hundred), instead of one string-table search per wanted
+ * name (which, over every binary of a directory, cost more than the walk).
  */
 export async function importedDynamicSymbols(elf: ElfFile, names: readonly string[]): Promise<Set<string>> {
   const found = new Set<string>();
@@ -154,26 +155,18 @@ export async function importedDynamicSymbols(elf: ElfFile, names: readonly strin
   if (!table || !linked || linked.index === 0 || table.offset >= elf.source.size) return found;
   const wanted = new Set(names);
   const { header, source } = elf;
-  // .dynstr is small (tens of KiB): one read and one latin1 decode. A larger
-  // one goes through the chunked StringTable, a name at a time.
+  // .dynstr is small (tens of KiB): one read and one latin1 decode, then each
+  // name is a slice. A larger one goes through the chunked StringTable.
   const strings = new StringTable(source, linked.offset, linked.size);
   const whole = strings.size <= 1 << 20 ? Buffer.from(await source.read(strings.offset, strings.size)).toString('latin1') : undefined;
-  // Where in the table each wanted name sits, NUL-terminated (or ending the
-  // table, when its last string has none): a symbol is named W exactly when
-  // its name offset is one of W's places, including the middle of a longer
-  // string ("xgetpwnam" holds "getpwnam"). Most programs hold none of
-  // `names` and skip the symbol walk; the others compare offsets, not strings.
-  let places: Map<number, string> | undefined;
-  if (whole !== undefined) {
-    places = new Map();
-    for (const name of wanted) {
-      for (let at = whole.indexOf(`${name}\0`); at >= 0; at = whole.indexOf(`${name}\0`, at + 1)) places.set(at, name);
-      if (whole.endsWith(name)) places.set(whole.length - name.length, name);
-    }
-    if (places.size === 0) return found;
-    // Only the names the table holds can be found: the walk stops when they are.
-    for (const name of wanted) if (![...places.values()].includes(name)) wanted.delete(name);
-  }
+  // Most imported names start with a letter no wanted name starts with:
+  // those are passed over without making a string.
+  const firsts = new Set([...wanted].map((w) => w.charCodeAt(0)));
+  const nameIn = (text: string, index: number): string | undefined => {
+    if (index >= text.length || !firsts.has(text.charCodeAt(index))) return undefined;
+    const end = text.indexOf('\0', index);
+    return text.slice(index, end === -1 ? text.length : end);
+  };
   const minimum = SYM_SIZE[header.class];
   const stride = table.entsize >= minimum && table.entsize <= 256 ? table.entsize : minimum;
   const count = Math.floor(Math.min(table.size, source.size - table.offset) / stride);
@@ -184,8 +177,8 @@ export async function importedDynamicSymbols(elf: ElfFile, names: readonly strin
     const v = new ByteView(await source.read(table.offset + first * stride, n * stride), header.littleEndian, `${source.name}: symbols`);
     for (let i = 0; i < n; i++) {
       if (v.u16(i * stride + shndxAt) !== SHN_UNDEF) continue;
-      const nameOffset = v.u32(i * stride);
-      const name = places ? places.get(nameOffset) : await strings.get(nameOffset, 256);
+      // No await per symbol when the table is in memory: a microtask each cost more than the rest.
+      const name = whole !== undefined ? nameIn(whole, v.u32(i * stride)) : await strings.get(v.u32(i * stride), 256);
       if (name !== undefined && wanted.has(name)) found.add(name);
     }
   }
