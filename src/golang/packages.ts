@@ -176,11 +176,15 @@ function cgoCallOfSplit(split: { package: string; rest: string }): { package: st
 
 /** True for standard library packages: the first path element has no dot (and the path belongs to no build-info module). */
 export function isStandardPackage(path: string, modules?: BuildModules | null): boolean {
+  // A module may be named without a dot ("myapp"): its packages are not the standard library's.
+  return looksStandard(path) && (modules ? moduleOfPackage(path, modules) === undefined : true);
+}
+
+/** The path alone allows the standard library: not main, and no dot in the first element. */
+function looksStandard(path: string): boolean {
   if (path === 'main' || path === 'command-line-arguments') return false;
   const first = path.split('/', 1)[0] ?? '';
-  if (first.includes('.')) return false;
-  // A module may be named without a dot ("myapp"): its packages are not the standard library's.
-  return modules ? moduleOfPackage(path, modules) === undefined : true;
+  return !first.includes('.');
 }
 
 /** The module path holding `pkg`: the longest module path that is the package or a parent of it; "main" belongs to the main module. */
@@ -428,19 +432,23 @@ export class PackageCollector {
 
   result(modules?: BuildModules | null): GoPackages {
     const runtimeUnits = this.runtimeUnits();
-    const found = [...this.names]
-      .filter(([pkg, entry]) => !(isStandardPackage(pkg, modules) && this.onlyNamedByRuntime(pkg, entry, runtimeUnits)))
-      .map(([pkg]) => pkg);
+    // Each package's module looked up once (a walk over every dependency), for the standard test and the module map.
+    const moduleOf = new Map<string, string | undefined>();
+    const moduleFor = (pkg: string): string | undefined => {
+      if (!modules) return undefined;
+      if (!moduleOf.has(pkg)) moduleOf.set(pkg, moduleOfPackage(pkg, modules));
+      return moduleOf.get(pkg);
+    };
+    const standard = (pkg: string): boolean => looksStandard(pkg) && moduleFor(pkg) === undefined;
+    const found = [...this.names].filter(([pkg, entry]) => !(standard(pkg) && this.onlyNamedByRuntime(pkg, entry, runtimeUnits))).map(([pkg]) => pkg);
     // runtime/cgo had no Go functions before Go 1.21; its C half names it.
     if (RUNTIME_CGO_C_NAMES.some((n) => this.cgoRuntime.has(n)) && !found.includes('runtime/cgo')) found.push('runtime/cgo');
     const packages = found.sort();
-    const stdlib = packages.filter((p) => isStandardPackage(p, modules));
+    const stdlib = packages.filter(standard);
     const moduleMap: Record<string, string> = {};
-    if (modules) {
-      for (const p of packages) {
-        const m = moduleOfPackage(p, modules);
-        if (m !== undefined) moduleMap[p] = m;
-      }
+    for (const p of packages) {
+      const m = moduleFor(p);
+      if (m !== undefined) moduleMap[p] = m;
     }
     const cgoCalls: Record<string, readonly string[]> = {};
     for (const p of [...this.calls.keys()].sort()) cgoCalls[p] = [...(this.calls.get(p) ?? [])].sort();
