@@ -32,3 +32,9 @@ export function writeStdout(text: string): void {
     process.stdout.write(bytes.subarray(done));
   }
 }
+
+/** Exits with `code` once everything given to writeStdout is written (at once, unless it fell back to process.stdout). */
+export function exitWhenWritten(code: number): void {
+  if (useStream) process.stdout.write('', () => process.exit(code));
+  else process.exit(code);
+}
