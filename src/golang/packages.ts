@@ -323,51 +323,70 @@ export class PackageCollector {
    * which it nearly always equals. Every other shape goes through add.
    */
   addSpan(text: string, start: number, end: number, cu?: number): void {
-    if (this.generated(text, start) && !this.wantsGenerated) {
+    const first = text.charCodeAt(start);
+    if ((first === 0x74 || first === 0x67) && this.generated(text, start)) {
       // What add does with a compiler-generated name: count it, nothing more.
-      this.count++;
+      if (this.wantsGenerated) this.add(text.slice(start, end), cu);
+      else this.count++;
       return;
     }
-    const dot = this.plainNameDot(text, start, end);
-    if (dot < 0) {
-      this.add(text.slice(start, end), cu);
-      return;
-    }
-    let prefix = this.prefix;
-    if (prefix === undefined || prefix.key.length !== dot - start || !text.startsWith(prefix.key, start)) {
-      const key = text.slice(start, dot);
-      prefix = this.prefixes.get(key) ?? this.prefixFacts(key);
-      this.prefix = prefix;
-    }
-    const restAt = dot + 1;
-    // A one-element path may be a C function's (foo.cold, foo.part.0): the full test decides.
-    if (prefix.oneElement) {
-      CLONE_START.lastIndex = restAt;
-      if (CLONE_FIRST_LETTERS.has(text.charCodeAt(restAt)) && CLONE_START.test(text)) {
-        this.add(text.slice(start, end), cu);
-        return;
-      }
-    }
-    this.count++;
-    if (prefix.wanted?.has(text.slice(restAt, end))) this.found.add(text.slice(start, end));
-    if (prefix.owner !== null) this.countName((prefix.entry ??= this.entryOf(prefix.owner)), cu);
-  }
-
-  /**
-   * The index of the '.' ending the package prefix when text[start, end)
-   * is a plain name addSpan may take in place, else -1: not starting with
-   * '_' or a generated prefix, no brackets, a '.' after the last '/' with
-   * something on both sides, and a rest not starting with '_'.
-   */
-  private plainNameDot(text: string, start: number, end: number): number {
-    if (text.charCodeAt(start) === 0x5f || this.generated(text, start)) return -1;
     if (text !== this.text) {
       this.text = text;
       this.nextSlash = this.nextDot = this.nextOpen = this.nextClose = -1;
     }
     if (this.nextOpen < start) this.nextOpen = indexOrEnd(text, '[', start);
     if (this.nextClose < start) this.nextClose = indexOrEnd(text, ']', start);
-    if (this.nextOpen < end || this.nextClose < end) return -1;
+    if (first === 0x5f || this.nextOpen < end || this.nextClose < end) {
+      this.add(text.slice(start, end), cu);
+      return;
+    }
+    // Nearly always the previous name's prefix, then '.', and no '/' after it:
+    // then that '.' is the first after the name's last '/', and the prefix is the same.
+    let prefix = this.prefix;
+    let dot = prefix === undefined ? -1 : start + prefix.key.length;
+    if (prefix === undefined || text.charCodeAt(dot) !== 0x2e || !text.startsWith(prefix.key, start) || !this.noSlash(text, dot, end)) {
+      dot = this.plainNameDot(text, start, end);
+      if (dot < 0) {
+        this.add(text.slice(start, end), cu);
+        return;
+      }
+      const key = text.slice(start, dot);
+      prefix = this.prefixes.get(key) ?? this.prefixFacts(key);
+      this.prefix = prefix;
+    }
+    const restAt = dot + 1;
+    if (restAt >= end || text.charCodeAt(restAt) === 0x5f) {
+      this.add(text.slice(start, end), cu);
+      return;
+    }
+    // A one-element path may be a C function's (foo.cold, foo.part.0): the full test decides.
+    if (prefix.oneElement && CLONE_FIRST_LETTERS.has(text.charCodeAt(restAt))) {
+      CLONE_START.lastIndex = restAt;
+      if (CLONE_START.test(text)) {
+        this.add(text.slice(start, end), cu);
+        return;
+      }
+    }
+    this.count++;
+    if (prefix.wanted?.has(text.slice(restAt, end))) this.found.add(text.slice(start, end));
+    if (prefix.owner === null) return;
+    const entry = (prefix.entry ??= this.entryOf(prefix.owner));
+    if (cu === undefined) entry.withoutUnit++;
+    else entry.units.set(cu, (entry.units.get(cu) ?? 0) + 1);
+  }
+
+  /** No '/' in text[from, end). */
+  private noSlash(text: string, from: number, end: number): boolean {
+    if (this.nextSlash < from) this.nextSlash = indexOrEnd(text, '/', from);
+    return this.nextSlash >= end;
+  }
+
+  /**
+   * The index of the '.' ending the package prefix of text[start, end) (a
+   * name without brackets, checked by addSpan), or -1: the first '.' after
+   * the last '/', with something before it.
+   */
+  private plainNameDot(text: string, start: number, end: number): number {
     if (this.nextSlash < start) this.nextSlash = indexOrEnd(text, '/', start);
     let slash = -1;
     while (this.nextSlash < end) {
@@ -377,8 +396,7 @@ export class PackageCollector {
     const after = slash >= 0 ? slash + 1 : start;
     if (this.nextDot < after) this.nextDot = indexOrEnd(text, '.', after);
     const dot = this.nextDot;
-    if (dot <= start || dot + 1 >= end || text.charCodeAt(dot + 1) === 0x5f) return -1;
-    return dot;
+    return dot > start && dot < end ? dot : -1;
   }
 
   /** A compiler or linker generated name (GENERATED_PREFIXES) starts at `start`. */
