@@ -256,7 +256,8 @@ async function forEachNameInRegion(
     const latin1 = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).toString('latin1');
     let highAt = -1;
     let from = 0;
-    for (let nul = chunk.indexOf(0, from); nul >= 0; nul = chunk.indexOf(0, from)) {
+    // The string's search for NUL is a native scan; the typed array's ran a loop per byte.
+    for (let nul = latin1.indexOf('\0', from); nul >= 0; nul = latin1.indexOf('\0', from)) {
       const at = carry.length > 0 ? carryAt : pos + from - start;
       if (carry.length === 0) {
         if (nul - from > MAX_FUNCTION_NAME) throw new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);

@@ -183,8 +183,11 @@ export function isStandardPackage(path: string, modules?: BuildModules | null): 
 /** The path alone allows the standard library: not main, and no dot in the first element. */
 function looksStandard(path: string): boolean {
   if (path === 'main' || path === 'command-line-arguments') return false;
-  const first = path.split('/', 1)[0] ?? '';
-  return !first.includes('.');
+  // No '.' before the first '/' (or at all, for a one-element path).
+  const dot = path.indexOf('.');
+  if (dot < 0) return true;
+  const slash = path.indexOf('/');
+  return slash >= 0 && slash < dot;
 }
 
 /** The module path holding `pkg`: the longest module path that is the package or a parent of it; "main" belongs to the main module. */
