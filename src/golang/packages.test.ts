@@ -9,18 +9,8 @@ import { InputError } from '../errors.js';
 import { FileSource, type ByteSource } from '../io/source.js';
 import { readGoInfo } from './goinfo.js';
 import { findPclntab } from './pclntab.js';
-import {
-  isStandardPackage,
-  moduleOfPackage,
-  PackageCollector,
-  packageOfFunction,
-  readGoPackages,
-  splitFunctionName,
-  stripTypeArguments,
-  unescapePackagePath,
-  type BuildModules,
-  type GoPackages,
-} from './packages.js';
+import { packageOfFunction, splitFunctionName, stripTypeArguments, unescapePackagePath } from './function-name.js';
+import { isStandardPackage, moduleOfPackage, PackageCollector, readGoPackages, type BuildModules, type GoPackages } from './packages.js';
 import { fixture, fixtureRecord } from '../testing/fixtures.js';
 import { goBinary, goEnv, REPO_ROOT } from '../testing/fixture-key.js';
 import type { GoToolchain } from '../testing/fixture-specs.js';
