@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { peakKiB, ratio, row, RUNS, wall } from './lib.js';
+import { peakKiB, ratio, row, RUNS, walls } from './lib.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = join(repo, '.cache', 'bench');
@@ -37,17 +37,19 @@ function bigGoBinary(mb) {
 }
 
 mkdirSync(cache, { recursive: true });
-console.log(`fromscratch bench (median of ${RUNS} runs, ${process.version})`);
+console.log(`fromscratch bench (median of ${RUNS} runs, compared commands taking turns, ${process.version})`);
 
 // 1. One big Go binary: wall time against Node's own start-up (our floor).
 const big50 = bigGoBinary(50);
 const big10 = bigGoBinary(10);
-const nodeFloor = wall([process.execPath, '-e', '0']);
-const inspect50 = wall([process.execPath, cli, 'inspect', '--json', big50]);
+const [nodeFloor, inspect50, inspectText, fileGo] = walls(
+  [process.execPath, '-e', '0'],
+  [process.execPath, cli, 'inspect', '--json', big50],
+  [process.execPath, cli, 'inspect', big50],
+  ['sh', '-c', `file ${big50} >/dev/null && ${GO} version -m ${big50} >/dev/null`],
+);
 row(`inspect ${(statSync(big50).size / 1e6).toFixed(0)} MB Go binary`, inspect50, nodeFloor, 'node -e 0');
-const inspectText = wall([process.execPath, cli, 'inspect', big50]);
 row('inspect (text) same binary', inspectText, nodeFloor, 'node -e 0');
-const fileGo = wall(['sh', '-c', `file ${big50} >/dev/null && ${GO} version -m ${big50} >/dev/null`]);
 row('inspect same binary', inspect50, fileGo, 'file + go version -m');
 
 // 1b. How much of the file inspect reads (by offset, never whole).
@@ -65,7 +67,6 @@ console.log(`peak RSS: node -e 0 ${rssNode} KiB; inspect 10 MB ${rss10} KiB; ins
 // /usr/bin (mostly C, a few big Go programs) and a Go toolchain's own tools.
 for (const dir of ['/usr/bin', dirname(dirname(GO)) + '/pkg/tool/linux_amd64']) {
   const count = readdirSync(dir).length;
-  const ours = wall([process.execPath, cli, 'inspect', '--json', '--fail-on', 'none', dir]);
-  const theirs = wall(['sh', '-c', `file ${dir}/* >/dev/null; ${GO} version -m ${dir} >/dev/null`]);
+  const [ours, theirs] = walls([process.execPath, cli, 'inspect', '--json', '--fail-on', 'none', dir], ['sh', '-c', `file ${dir}/* >/dev/null; ${GO} version -m ${dir} >/dev/null`]);
   row(`inspect ${dir.replace(/^\/usr\/lib\//, '')} (${count} entries)`, ours, theirs, 'file + go version -m');
 }

@@ -9,17 +9,31 @@ export function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-/** Median wall time in ms of `argv` over RUNS runs (after one warm-up); exit codes 0 and 1 count as success. */
+/** Wall time in ms of one run of `argv`; exit codes 0 and 1 count as success. */
+function once(argv, options = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30, ...options });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+/** Median wall time in ms of `argv` over RUNS runs (after one warm-up). */
 export function wall(argv, options = {}) {
-  const run = () => {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30, ...options });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.status !== 0 && r.status !== 1) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
-    return ms;
-  };
-  run();
-  return median(Array.from({ length: RUNS }, run));
+  once(argv, options);
+  return median(Array.from({ length: RUNS }, () => once(argv, options)));
+}
+
+/**
+ * Median wall times of several commands run in turn, RUNS rounds (after one
+ * warm-up round): on a shared machine the load drifts, and commands timed
+ * one after the other in blocks would each get a different share of it.
+ */
+export function walls(...argvs) {
+  for (const argv of argvs) once(argv);
+  const times = argvs.map(() => []);
+  for (let i = 0; i < RUNS; i++) argvs.forEach((argv, k) => times[k].push(once(argv)));
+  return times.map(median);
 }
 
 /** Peak resident memory in KiB, from GNU time. */

@@ -36,7 +36,8 @@ writeFileSync('dist/bundle/inspect-worker.cjs', "'use strict';\nrequire('../../b
 /**
  * The training run: inspect a dynamic C++ program (node itself) and, when
  * the install brought one, a Go binary (esbuild's), so the cache holds the
- * code inspect runs on both kinds, not just the top level.
+ * code inspect runs on both kinds, not just the top level. Text output, so
+ * the renderer is in the cache too (--json adds no code of its own).
  */
 function trainingInputs() {
   const inputs = [process.execPath];
@@ -47,7 +48,7 @@ function trainingInputs() {
   }
   return inputs;
 }
-const training = spawnSync(process.execPath, ['bin/fromscratch.js', 'inspect', '--json', '--fail-on', 'none', ...trainingInputs()], {
+const training = spawnSync(process.execPath, ['bin/fromscratch.js', 'inspect', '--fail-on', 'none', ...trainingInputs()], {
   stdio: ['ignore', 'ignore', 'inherit'],
   env: { ...process.env, FROMSCRATCH_CODE_CACHE: '1' },
 });
