@@ -23,7 +23,7 @@ export function parseFailOn(value: string | undefined): FailOn {
 }
 
 function parseJobs(value: string | undefined): number {
-  if (value === undefined) return 8;
+  if (value === undefined) return 2;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--jobs must be a whole number from 1 to 256, not "${value}"`);
   return n;
