@@ -1,9 +1,17 @@
 #!/usr/bin/env node
 // Counts the bytes `inspect` reads from a file, to show it reads by offset
 // and never the whole binary. Prints one line.
-import { statSync } from 'node:fs';
-import { FileSource } from '../dist/io/source.js';
-import { main } from '../dist/cli/main.js';
+import fs, { statSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+
+// The report itself is not what we measure: inspect writes it to fd 1 with
+// fs.writeSync (src/io/stdout.ts), so that is what is silenced, before the
+// modules that import it are loaded.
+const writeSync = fs.writeSync;
+fs.writeSync = (fd, buffer, ...rest) => (fd === 1 ? (rest[1] ?? buffer.length - (rest[0] ?? 0)) : writeSync(fd, buffer, ...rest));
+syncBuiltinESMExports();
+const { FileSource } = await import('../dist/io/source.js');
+const { main } = await import('../dist/cli/main.js');
 
 const file = process.argv[2];
 let calls = 0;
@@ -16,9 +24,8 @@ FileSource.prototype.read = function (offset, length) {
   }
   return read.call(this, offset, length);
 };
-const out = process.stdout.write.bind(process.stdout);
-process.stdout.write = () => true; // the report itself is not what we measure
 await main(['inspect', '--json', file]);
-process.stdout.write = out;
+fs.writeSync = writeSync;
+syncBuiltinESMExports();
 const size = statSync(file).size;
 console.log(`bytes read by inspect: ${(bytes / 1e6).toFixed(2)} MB of ${(size / 1e6).toFixed(1)} MB in ${calls} reads (${((100 * bytes) / size).toFixed(1)}% of the file)`);

@@ -6,37 +6,12 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { peakKiB, ratio, row, RUNS, walls } from './lib.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = join(repo, '.cache', 'bench');
 const cli = join(repo, 'bin', 'fromscratch.js');
 const GO = process.env.GO123 ?? '/usr/lib/go-1.23/bin/go';
-const RUNS = Number(process.env.BENCH_RUNS ?? 9);
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-/** Median wall time in ms of `argv` over RUNS runs (after one warm-up). */
-function wall(argv, options = {}) {
-  const run = () => {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30, ...options });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.status !== 0 && r.status !== 1) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
-    return ms;
-  };
-  run();
-  return median(Array.from({ length: RUNS }, run));
-}
-
-/** Peak resident memory in KiB, from GNU time. */
-function peakKiB(argv) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  const lines = r.stderr.trim().split('\n');
-  return Number(lines[lines.length - 1]);
-}
 
 /** A Go binary of about `mb` MB (embedded payload), built once and cached. */
 function bigGoBinary(mb) {
@@ -61,26 +36,20 @@ function bigGoBinary(mb) {
   return out;
 }
 
-function ratio(a, b) {
-  return (a / b).toFixed(2) + 'x';
-}
-
-function row(name, ours, theirs, theirName, unit = 'ms') {
-  console.log(`${name.padEnd(46)} ${ours.toFixed(1).padStart(8)} ${unit}  vs ${theirName.padEnd(28)} ${theirs.toFixed(1).padStart(8)} ${unit}  ratio ${ratio(ours, theirs)}`);
-}
-
 mkdirSync(cache, { recursive: true });
-console.log(`fromscratch bench (median of ${RUNS} runs, ${process.version})`);
+console.log(`fromscratch bench (median of ${RUNS} runs, compared commands taking turns, ${process.version})`);
 
 // 1. One big Go binary: wall time against Node's own start-up (our floor).
 const big50 = bigGoBinary(50);
 const big10 = bigGoBinary(10);
-const nodeFloor = wall([process.execPath, '-e', '0']);
-const inspect50 = wall([process.execPath, cli, 'inspect', '--json', big50]);
+const [nodeFloor, inspect50, inspectText, fileGo] = walls(
+  [process.execPath, '-e', '0'],
+  [process.execPath, cli, 'inspect', '--json', big50],
+  [process.execPath, cli, 'inspect', big50],
+  ['sh', '-c', `file ${big50} >/dev/null && ${GO} version -m ${big50} >/dev/null`],
+);
 row(`inspect ${(statSync(big50).size / 1e6).toFixed(0)} MB Go binary`, inspect50, nodeFloor, 'node -e 0');
-const inspectText = wall([process.execPath, cli, 'inspect', big50]);
 row('inspect (text) same binary', inspectText, nodeFloor, 'node -e 0');
-const fileGo = wall(['sh', '-c', `file ${big50} >/dev/null && ${GO} version -m ${big50} >/dev/null`]);
 row('inspect same binary', inspect50, fileGo, 'file + go version -m');
 
 // 1b. How much of the file inspect reads (by offset, never whole).
@@ -98,7 +67,6 @@ console.log(`peak RSS: node -e 0 ${rssNode} KiB; inspect 10 MB ${rss10} KiB; ins
 // /usr/bin (mostly C, a few big Go programs) and a Go toolchain's own tools.
 for (const dir of ['/usr/bin', dirname(dirname(GO)) + '/pkg/tool/linux_amd64']) {
   const count = readdirSync(dir).length;
-  const ours = wall([process.execPath, cli, 'inspect', '--json', '--fail-on', 'none', dir]);
-  const theirs = wall(['sh', '-c', `file ${dir}/* >/dev/null; ${GO} version -m ${dir} >/dev/null`]);
+  const [ours, theirs] = walls([process.execPath, cli, 'inspect', '--json', '--fail-on', 'none', dir], ['sh', '-c', `file ${dir}/* >/dev/null; ${GO} version -m ${dir} >/dev/null`]);
   row(`inspect ${dir.replace(/^\/usr\/lib\//, '')} (${count} entries)`, ours, theirs, 'file + go version -m');
 }

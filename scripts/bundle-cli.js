@@ -1,24 +1,56 @@
 #!/usr/bin/env node
-// Bundles the CLI (dist/bundle/fromscratch.mjs) and the worker a big
-// directory scan starts per core (dist/bundle/inspect-worker.mjs). Loading
-// ~150 small modules took longer than inspecting a 50 MB binary; a bundle
-// halves the start-up. Code splitting keeps what a command loads on use
-// (build's zlib, crypto, tls) in chunks of its own, so `inspect` never pays
-// for it. The library entry (dist/index.js) stays unbundled and typed.
-import { rmSync } from 'node:fs';
+// Bundles the CLI into one CommonJS file, dist/bundle/fromscratch.cjs, that
+// bin/fromscratch.js compiles through a V8 code cache, and writes that
+// cache with a training run. Loading ~150 small modules took longer than
+// inspecting a 50 MB binary; a bundle halved that, and the code cache
+// halves what is left. The modules of other commands (build's zlib, crypto,
+// tls) stay behind lazy initialisers in the bundle, so `inspect` never
+// loads them. The library entry (dist/index.js) stays unbundled and typed.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 
 rmSync('dist/bundle', { recursive: true, force: true });
 await build({
-  entryPoints: { fromscratch: 'src/cli/run.ts', 'inspect-worker': 'src/cli/inspect-worker.ts' },
+  entryPoints: { fromscratch: 'src/cli/bundle-entry.ts' },
   outdir: 'dist/bundle',
-  outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
+  // The bundle's own URL, for the modules that find files beside themselves (the inspect worker).
+  // (a getter: only the few users pay for making the URL).
+  define: { 'import.meta.url': '__fromscratchBundle.url' },
+  banner: { js: 'var __fromscratchBundle = { get url() { return require("node:url").pathToFileURL(__filename).href; } };' },
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+// The loader runs the bundle as a vm script, where import() has no module loader to call.
+const dynamicImport = /\bimport\(\s*["'`]/.exec(readFileSync('dist/bundle/fromscratch.cjs', 'utf8'));
+if (dynamicImport) throw new Error('bundle-cli: the bundle keeps an import() (use createRequire for built-in modules)');
+// Inspect's worker threads start on the same loader (and so the same code cache).
+writeFileSync('dist/bundle/inspect-worker.cjs', "'use strict';\nrequire('../../bin/fromscratch.js').startInspectWorker();\n");
+
+/**
+ * The training run: inspect a dynamic C++ program (node itself) and, when
+ * the install brought one, a Go binary (esbuild's), so the cache holds the
+ * code inspect runs on both kinds, not just the top level. Text output, so
+ * the renderer is in the cache too (--json adds no code of its own).
+ */
+function trainingInputs() {
+  const inputs = [process.execPath];
+  const platforms = existsSync('node_modules/@esbuild') ? readdirSync('node_modules/@esbuild') : [];
+  for (const p of platforms) {
+    const esbuild = join('node_modules/@esbuild', p, 'bin', 'esbuild');
+    if (existsSync(esbuild)) inputs.push(esbuild);
+  }
+  return inputs;
+}
+const training = spawnSync(process.execPath, ['bin/fromscratch.js', 'inspect', '--fail-on', 'none', ...trainingInputs()], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+  env: { ...process.env, FROMSCRATCH_CODE_CACHE: '1' },
+});
+if (training.status !== 0) throw new Error(`bundle-cli: the training run of the bundle failed (exit ${training.status})`);
+if (!existsSync('dist/bundle/fromscratch.cjs.cache')) console.warn('bundle-cli: no code cache was written; the CLI runs without one');

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { InputError, FormatError } from '../errors.js';
 import { findCgoModule } from '../knowledge/cgo-modules.js';
@@ -122,8 +123,10 @@ export function splitJsonStream(text: string, where: string): unknown[] {
 }
 
 async function runGoList(goBinary: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number, maxOutput: number, where: string): Promise<string> {
-  // Loaded on first use: child_process (and net with it) cost more start-up than inspecting a binary.
-  const { execFile } = await import('node:child_process');
+  // Loaded on first use: child_process (and net with it) cost more start-up
+  // than inspecting a binary. Through require, which works both here and in
+  // the CommonJS bundle the CLI runs (a vm script, where import() has no loader).
+  const { execFile } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   return new Promise((resolvePromise, reject) => {
     execFile(goBinary, [...args], { cwd, env, timeout: timeoutMs, maxBuffer: maxOutput, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (!error) return resolvePromise(stdout);

@@ -1,4 +1,5 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { describeError } from '../errors.js';
 import { analyseGoSource } from './go-source.js';
 import { recommendBase } from './recommend.js';
@@ -6,7 +7,12 @@ import { emptyReport, type Finding, type InspectReport } from './report.js';
 
 /** A directory is Go source, not a tree of binaries to scan, when it holds a go.mod or .go files of its own. */
 export async function isGoSourceDir(dir: string): Promise<boolean> {
-  const names = await readdir(dir).catch(() => [] as string[]);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    names = [];
+  }
   return names.some((n) => n === 'go.mod' || (n.endsWith('.go') && !n.endsWith('_test.go')));
 }
 

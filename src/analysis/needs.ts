@@ -1,5 +1,5 @@
 import type { ExecutableLayout } from '../binary/layout.js';
-import { forEachFunctionName } from '../golang/funcnames.js';
+import { forEachFunctionSpan } from '../golang/funcnames.js';
 import { settingValue } from '../golang/modinfo.js';
 import { PackageCollector, type GoPackages } from '../golang/packages.js';
 import { findPclntab, type PclntabInfo } from '../golang/pclntab.js';
@@ -21,7 +21,7 @@ export interface GoEvidence {
   readonly packages: ReadonlySet<string>;
   /**
    * Function names from the binary's pclntab (only the ones the rules ask
-   * about need be there: see NeedFunctionCollector); null for source trees,
+   * about need be there: see readGoEvidence); null for source trees,
    * which have only imports and text.
    */
   readonly functions: { has(name: string): boolean } | null;
@@ -166,23 +166,6 @@ export function goRuntimeNeeds(evidence: GoEvidence): GoNeed[] {
   return needs;
 }
 
-/**
- * Keeps, out of the stream of pclntab names, the package set and the few
- * function names the need rules ask about, so the whole table never sits in
- * memory. Feed it from the same pass that collects packages.
- */
-export class NeedFunctionCollector {
-  private readonly found = new Set<string>();
-
-  add(name: string): void {
-    if (NEED_FUNCTIONS.has(name)) this.found.add(name);
-  }
-
-  get functions(): ReadonlySet<string> {
-    return this.found;
-  }
-}
-
 /** Longest mention looked for, so a match cut by a chunk boundary is still seen. */
 const MENTION_CONTEXT = Math.max(1, ...NEED_MENTIONS.map((m) => Buffer.byteLength(m)));
 const READ_ONLY_SECTIONS = ['.rodata', '__rodata', '__cstring', '.rdata'];
@@ -226,25 +209,21 @@ export async function readGoEvidence(
 ): Promise<BinaryGoEvidence | null> {
   const pcln = pclntab ?? (await findPclntab(layout));
   if (!pcln) return null;
-  const packages = new PackageCollector();
-  const functions = new NeedFunctionCollector();
-  // One pass feeds both: the compilation unit lets the package list drop the
-  // runtime's functions that carry other packages' names.
-  await forEachFunctionName(layout, pcln, (name, cu) => {
-    packages.add(name, cu);
-    functions.add(name);
-  });
+  // One pass gives packages and the rules' functions: the compilation unit
+  // lets the package list drop the runtime's functions that carry other
+  // packages' names; only the rules' functions are kept as names.
+  const packages = new PackageCollector(NEED_FUNCTIONS);
+  await forEachFunctionSpan(layout, pcln, (text, start, end, cu) => packages.addSpan(text, start, end, cu));
+  const functions = packages.functions;
   const packageList = packages.result(go ? { main: go.main, deps: go.deps } : null);
-  const wanted = RUNTIME_NEED_RULES.filter(
-    (r) => r.alsoMentions && r.functions.some((f) => functions.functions.has(f)),
-  ).flatMap((r) => r.alsoMentions ?? []);
+  const wanted = RUNTIME_NEED_RULES.filter((r) => r.alsoMentions && r.functions.some((f) => functions.has(f))).flatMap((r) => r.alsoMentions ?? []);
   const mentions = await findMentions(layout, [...new Set(wanted)]);
   const packageSet = new Set(packageList.packages);
   return {
     packages: packageList,
     evidence: {
       packages: packageSet,
-      functions: functions.functions,
+      functions,
       settings: go?.settings ?? [],
       goVersion: go?.version ?? null,
       cgo: cgo ?? {

@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { isGoSourceDir } from './inspect-source.js';
 
@@ -24,7 +24,8 @@ export async function expandInputs(inputs: readonly string[]): Promise<ScanTarge
   for (const input of inputs) {
     let info;
     try {
-      info = await stat(input);
+      // Synchronous, like the reads after it: one trip through libuv's thread pool (and starting it) cost more than the walk.
+      info = statSync(input);
     } catch {
       out.push({ path: input, discovered: false }); // the inspector reports the error for this path
       continue;
@@ -38,9 +39,9 @@ export async function expandInputs(inputs: readonly string[]): Promise<ScanTarge
 
 async function walk(dir: string, depth: number, out: ScanTarget[]): Promise<void> {
   if (depth > MAX_DEPTH) return;
-  let entries;
+  let entries: Dirent[];
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch {
     return; // unreadable directories are skipped like non-binaries
   }

@@ -4,7 +4,8 @@ import { expandInputs, mapOrdered } from '../analysis/scan.js';
 import { UsageError } from '../errors.js';
 import { createInspector, createWorkerInspector } from './inspector.js';
 import { renderInspectText } from './render-inspect.js';
-import { styleFor } from './style.js';
+import { styleFor, type Style } from './style.js';
+import { writeStdout } from '../io/stdout.js';
 
 export interface InspectCommandOptions {
   readonly json?: boolean;
@@ -29,7 +30,7 @@ export function parseFailOn(value: string | undefined): FailOn {
 }
 
 function parseJobs(value: string | undefined): number {
-  if (value === undefined) return 8;
+  if (value === undefined) return 2;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--jobs must be a whole number from 1 to 256, not "${value}"`);
   return n;
@@ -52,17 +53,18 @@ export async function runInspect(inputs: readonly string[], options: InspectComm
   const failOn = parseFailOn(options.failOn);
   const jobs = parseJobs(options.jobs);
   const rootDir = resolve(options.root ?? '/');
-  const style = styleFor(process.stdout);
   const targets = await expandInputs(inputs);
   const pool = createWorkerInspector(rootDir, targets.length);
   const inspect = pool?.inspect ?? createInspector(rootDir);
   const reports: InspectReport[] = [];
+  // Asked only for text: looking at process.stdout creates the stream writeStdout avoids.
+  let style: Style | undefined;
   try {
     // With workers, keep each busy with a few tasks in flight.
     await mapOrdered(targets, pool ? Math.max(jobs, 16) : jobs, inspect, (report) => {
       if (report === undefined) return;
       reports.push(report);
-      process.stdout.write(options.json ? JSON.stringify(report) + '\n' : renderInspectText(report, style));
+      writeStdout(options.json ? JSON.stringify(report) + '\n' : renderInspectText(report, (style ??= styleFor(process.stdout))));
     });
   } finally {
     await pool?.close();

@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { inspectFile } from '../analysis/inspect.js';
 import { inspectGoSource } from '../analysis/inspect-source.js';
 import { newNssImportsCache } from '../analysis/nss.js';
@@ -28,6 +28,14 @@ export function createInspector(rootDir: string): Inspector {
 
 /** Below this many files a worker's start-up (loading the code again) costs more than it saves. */
 const WORKER_THRESHOLD = 64;
+/**
+ * Fewer cores than this and the scan stays on one thread: every worker
+ * warms its own JIT and reads the same libraries again, which on two cores
+ * cost about as much as the second core gave (measured on /usr/bin: one
+ * thread 1.6 s of CPU, two workers 2.9 s), and lost outright when other
+ * programs were busy too.
+ */
+const MIN_CORES_FOR_WORKERS = 4;
 
 /**
  * Spreads a big scan over worker threads, one per core: the reading is
@@ -36,12 +44,16 @@ const WORKER_THRESHOLD = 64;
  * not help (few files, one core) or their code cannot be found.
  */
 export function createWorkerInspector(rootDir: string, taskCount: number): { inspect: Inspector; close(): Promise<void> } | undefined {
-  // FROMSCRATCH_WORKERS=0 keeps everything on one thread (debugging, comparisons).
-  const wanted = process.env.FROMSCRATCH_WORKERS === undefined ? availableParallelism() : Number(process.env.FROMSCRATCH_WORKERS);
+  // FROMSCRATCH_WORKERS=n asks for n workers whatever the cores (0: one thread; debugging, comparisons).
+  const fromEnv = process.env.FROMSCRATCH_WORKERS;
+  const available = availableParallelism();
+  const wanted = fromEnv === undefined ? (available >= MIN_CORES_FOR_WORKERS ? available : 1) : Number(fromEnv);
   const cores = Number.isInteger(wanted) ? Math.min(wanted, 4) : 1;
   if (taskCount < WORKER_THRESHOLD || cores < 2) return undefined;
   const script = workerScript();
   if (script === undefined) return undefined;
+  // Loaded only here: worker_threads and the streams it needs cost every start-up a few milliseconds.
+  const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
   const pending = new Map<number, { resolve: (r: InspectReport | undefined) => void; reject: (e: unknown) => void }>();
   const load: number[] = [];
   let failure: Error | undefined;
@@ -86,12 +98,12 @@ export function createWorkerInspector(rootDir: string, taskCount: number): { ins
 }
 
 /**
- * The worker's code: dist/bundle/inspect-worker.mjs when this module runs
- * from the bundle (here, or one level up from a chunk), else
+ * The worker's code: dist/bundle/inspect-worker.cjs (the bundle's loader,
+ * with its code cache) when this module runs from the bundle, else
  * dist/cli/inspect-worker.js beside the unbundled module.
  */
 function workerScript(): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'inspect-worker.mjs'), join(here, '..', 'inspect-worker.mjs'), join(here, 'inspect-worker.js')];
+  const candidates = [join(here, 'inspect-worker.cjs'), join(here, 'inspect-worker.js')];
   return candidates.find((p) => existsSync(p));
 }

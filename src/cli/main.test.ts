@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -177,4 +177,15 @@ test('a big scan spread over worker threads prints exactly what one thread print
   assert.equal(multi.stdout, single.stdout);
   assert.equal(multi.code, single.code);
   assert.equal(multi.code, 2, 'the broken file makes it 2');
+});
+
+test('output cut short by its reader (| head): the rest is dropped quietly, no stack trace', async () => {
+  const child = spawn(process.execPath, [BIN, 'inspect', '--json', ...Array.from({ length: 300 }, () => fixture('go-static'))], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  // Read one chunk, then close the pipe as head does.
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(code, 0, stderr);
+  assert.equal(stderr, '');
 });

@@ -27,18 +27,22 @@ export function elfLayout(
   sections: readonly ElfSection[],
 ): ExecutableLayout {
   const present = (offset: number, size: number): number => (offset >= source.size ? 0 : Math.min(size, source.size - offset));
-  const mapped: MappedSection[] = sections
-    .filter((s) => s.type !== SHT_NULL)
-    .map((s) => ({
+  const mapped: MappedSection[] = [];
+  for (const s of sections) {
+    if (s.type === SHT_NULL) continue;
+    // One BigInt operation a section: SHF_WRITE and SHF_EXECINSTR sit in the low 32 bits.
+    const rawFlags = Number(s.flags & 0xffffffffn);
+    mapped.push({
       name: s.name,
       vaddr: s.addr,
       offset: s.offset,
       fileSize: s.type === SHT_NOBITS ? 0 : present(s.offset, s.size),
       memSize: BigInt(s.size),
-      writable: (s.flags & BigInt(SHF_WRITE)) !== 0n,
-      executable: (s.flags & BigInt(SHF_EXECINSTR)) !== 0n,
-      rawFlags: Number(s.flags & 0xffffffffn),
-    }));
+      writable: (rawFlags & SHF_WRITE) !== 0,
+      executable: (rawFlags & SHF_EXECINSTR) !== 0,
+      rawFlags,
+    });
+  }
   const regions: LoadRegion[] = [];
   segments.forEach((s, i) => {
     if (s.type !== PT_LOAD) return;

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { decodeUtf8 } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
 
@@ -80,7 +81,8 @@ export class StringTable {
 
   private async readWholeIfAscii(): Promise<string | null> {
     const bytes = await this.source.read(this.offset, this.size);
-    for (let i = 0; i < bytes.length; i++) if ((bytes[i] as number) >= 0x80) return null;
+    // Native checks: a loop per byte here ran cold once per binary of a directory scan.
+    if (!isAscii(bytes)) return null;
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
   }
 

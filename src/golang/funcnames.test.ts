@@ -8,7 +8,7 @@ import { openExecutable } from '../binary/open.js';
 import { FormatError, InputError } from '../errors.js';
 import { withFile } from '../io/source.js';
 import { forEachFunctabName, forEachFunctionName, readPclntabHeader } from './funcnames.js';
-import { packageOfFunction } from './packages.js';
+import { packageOfFunction } from './function-name.js';
 import { findPclntab, type PclntabInfo } from './pclntab.js';
 import { fixture } from '../testing/fixtures.js';
 import { goBinary, goEnv } from '../testing/fixture-key.js';

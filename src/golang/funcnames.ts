@@ -2,6 +2,7 @@ import type { ExecutableLayout } from '../binary/layout.js';
 import { FormatError } from '../errors.js';
 import type { ByteSource } from '../io/source.js';
 import type { PclntabInfo } from './pclntab.js';
+import { WindowReader } from './window-reader.js';
 
 /**
  * The function names a Go binary carries in its pclntab, read without
@@ -95,11 +96,12 @@ function checkFunctab(where: string, nfunc: number, start: number, field: number
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
-/** Index of the first byte >= 0x80 at or after `from`, or the length. */
-function nextHighByte(bytes: Uint8Array, from: number): number {
-  let i = from;
-  while (i < bytes.length && (bytes[i] as number) < 0x80) i++;
-  return i;
+const HIGH_BYTE = /[\x80-\xff]/g;
+
+/** Index of the first byte >= 0x80 at or after `from` in a latin1-decoded chunk, or its length (a native search: a loop per byte ran cold). */
+function nextHighByte(latin1: string, from: number): number {
+  HIGH_BYTE.lastIndex = from;
+  return HIGH_BYTE.exec(latin1)?.index ?? latin1.length;
 }
 
 /**
@@ -114,6 +116,14 @@ function nextHighByte(bytes: Uint8Array, from: number): number {
 export type FunctionNameVisitor = (name: string, cu?: number, inlined?: boolean) => void;
 
 /**
+ * The same, with the name given as `text.slice(start, end)` without making
+ * that string: for the ASCII names that are nearly all of them, `text` is
+ * the whole chunk of the table decoded once, so a reader that looks only at
+ * a name's package prefix (PackageCollector) compares it in place.
+ */
+export type FunctionSpanVisitor = (text: string, start: number, end: number, cu?: number, inlined?: boolean) => void;
+
+/**
  * Calls `visit` with every function name the binary's pclntab holds, in
  * table order. From Go 1.16 on this is the funcname table, which also names
  * functions that were only inlined; before, the names of the functab's
@@ -121,9 +131,14 @@ export type FunctionNameVisitor = (name: string, cu?: number, inlined?: boolean)
  * Throws FormatError when the table is inconsistent.
  */
 export async function forEachFunctionName(layout: ExecutableLayout, pcln: PclntabInfo, visit: FunctionNameVisitor): Promise<void> {
+  await forEachFunctionSpan(layout, pcln, (text, start, end, cu, inlined) => visit(start === 0 && end === text.length ? text : text.slice(start, end), cu, inlined));
+}
+
+/** forEachFunctionName for visitors that take the name in place (see FunctionSpanVisitor). */
+export async function forEachFunctionSpan(layout: ExecutableLayout, pcln: PclntabInfo, visit: FunctionSpanVisitor): Promise<void> {
   const header = await readPclntabHeader(layout, pcln);
   if (header.funcnameOffset === undefined || header.cuOffset === undefined) {
-    await forEachFunctabName(layout, pcln, (name) => visit(name), header);
+    await forEachFunctabName(layout, pcln, (name) => visit(name, 0, name.length), header);
     return;
   }
   const units = await functionUnits(layout, pcln, header);
@@ -132,30 +147,51 @@ export async function forEachFunctionName(layout: ExecutableLayout, pcln: Pclnta
   // (cmd/link/internal/ld/pcln.go, walkFuncs): an inlined-only name belongs
   // with the function named last before it.
   let parentUnit: number | undefined;
-  await forEachNameInRegion(layout.source, pcln.offset + header.funcnameOffset, pcln.offset + header.cuOffset, describe(layout), (name, at) => {
+  await forEachNameInRegion(layout.source, pcln.offset + header.funcnameOffset, pcln.offset + header.cuOffset, describe(layout), (text, start, end, at) => {
     if (!units) {
-      visit(name);
+      visit(text, start, end);
       return;
     }
-    const own = units.get(at);
+    const own = units.unitAt(at);
     if (own !== undefined) {
       parentUnit = own === NO_UNIT ? undefined : own;
-      visit(name, parentUnit, false);
+      visit(text, start, end, parentUnit, false);
     } else {
-      visit(name, parentUnit, true);
+      visit(text, start, end, parentUnit, true);
     }
   });
 }
+
+/** Room for a functab index beside a 32-bit offset in one exact double: 2^32 * 2^21 = 2^53. */
+const INDEX_SPAN = 1 << 21;
 
 /** The unit the linker gives functions outside every Go compilation unit (some C and assembler functions, go:buildid). */
 const NO_UNIT = 0xffffffff;
 
 /**
- * Name offset → compilation unit of each functab function. A plain Map of
- * numbers: the first version kept BigInt keys in a sorted BigUint64Array,
- * and BigInt arithmetic cold in V8 cost more than the rest of inspect.
+ * Name offset → compilation unit of each functab function, as two arrays
+ * sorted by name offset and a cursor: names are visited in offset order, so
+ * each lookup is a step or two forward. (A Map of numbers cost a hash per
+ * name; the first version's BigInt keys cost more than the rest of inspect.)
  */
-type UnitsByNameOffset = Map<number, number>;
+class UnitsByNameOffset {
+  private cursor = 0;
+  constructor(
+    private readonly offsets: Uint32Array,
+    private readonly units: Uint32Array,
+  ) {}
+
+  /** The unit of the first functab function whose name is at `at`, or undefined. */
+  unitAt(at: number): number | undefined {
+    const offsets = this.offsets;
+    // Offsets only grow along the name table; a step back (never seen) restarts the walk.
+    if (this.cursor > 0 && (offsets[this.cursor - 1] as number) >= at) this.cursor = 0;
+    let i = this.cursor;
+    while (i < offsets.length && (offsets[i] as number) < at) i++;
+    this.cursor = i;
+    return i < offsets.length && offsets[i] === at ? this.units[i] : undefined;
+  }
+}
 
 /**
  * Walks the functab of a 1.16+ table for each function's name offset and
@@ -165,28 +201,50 @@ type UnitsByNameOffset = Map<number, number>;
  */
 async function functionUnits(layout: ExecutableLayout, pcln: PclntabInfo, h: PclntabHeader): Promise<UnitsByNameOffset | undefined> {
   const unitCount = ((h.filetabOffset ?? 0) - (h.cuOffset ?? 0)) / 4;
-  const units: UnitsByNameOffset = new Map();
+  const nameOffs = new Uint32Array(h.nfunc);
+  const cus = new Uint32Array(h.nfunc);
   let plausible = true;
-  await forEachFunctabEntry(layout, pcln, h, (nameOff, cu) => {
+  let sorted = true;
+  await forEachFunctabEntry(layout, pcln, h, (nameOff, cu, i) => {
     if (cu === undefined || (cu >= unitCount && cu !== NO_UNIT)) plausible = false;
-    // Several entries can share a name offset; the first one's unit is kept, as the sorted search did.
-    if (!units.has(nameOff)) units.set(nameOff, cu ?? 0);
+    nameOffs[i] = nameOff;
+    cus[i] = cu ?? 0;
+    if (i > 0 && nameOff < (nameOffs[i - 1] as number)) sorted = false;
   });
-  return plausible ? units : undefined;
+  if (!plausible) return undefined;
+  // Several entries can share a name offset; the first one's unit is kept (the lookup finds the first of equals).
+  if (sorted) return new UnitsByNameOffset(nameOffs, cus);
+  // No real table has two million functions; one that claims so gets no units rather than a slow sort.
+  if (h.nfunc > INDEX_SPAN) return undefined;
+  // Nearly sorted (a name the linker already wrote is reused, further back):
+  // sort (offset, index) pairs as one number each, with the typed array's
+  // native sort, which orders equal offsets by index.
+  const order = new Float64Array(h.nfunc);
+  for (let i = 0; i < h.nfunc; i++) order[i] = (nameOffs[i] as number) * INDEX_SPAN + i;
+  order.sort();
+  const sortedOffs = new Uint32Array(h.nfunc);
+  const sortedUnits = new Uint32Array(h.nfunc);
+  for (let k = 0; k < h.nfunc; k++) {
+    const key = order[k] as number;
+    const i = key % INDEX_SPAN;
+    sortedOffs[k] = (key - i) / INDEX_SPAN;
+    sortedUnits[k] = cus[i] as number;
+  }
+  return new UnitsByNameOffset(sortedOffs, sortedUnits);
 }
 
 /**
  * Splits [start, end) of the file into NUL-terminated strings, a chunk at a
- * time, giving each with its offset from `start`; a name cut by a chunk
- * boundary is carried into the next chunk. Empty strings are skipped; a last
- * name without its NUL still counts.
+ * time, giving each (as text.slice(start, end)) with its offset from
+ * `start`; a name cut by a chunk boundary is carried into the next chunk.
+ * Empty strings are skipped; a last name without its NUL still counts.
  */
 async function forEachNameInRegion(
   source: ByteSource,
   start: number,
   end: number,
   where: string,
-  visit: (name: string, offset: number) => void,
+  visit: (text: string, start: number, end: number, offset: number) => void,
 ): Promise<void> {
   let carry: Uint8Array = new Uint8Array(0);
   let carryAt = 0;
@@ -199,12 +257,20 @@ async function forEachNameInRegion(
     const latin1 = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).toString('latin1');
     let highAt = -1;
     let from = 0;
-    for (let nul = chunk.indexOf(0, from); nul >= 0; nul = chunk.indexOf(0, from)) {
+    // The string's search for NUL is a native scan; the typed array's ran a loop per byte.
+    for (let nul = latin1.indexOf('\0', from); nul >= 0; nul = latin1.indexOf('\0', from)) {
       const at = carry.length > 0 ? carryAt : pos + from - start;
       if (carry.length === 0) {
         if (nul - from > MAX_FUNCTION_NAME) throw new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);
-        if (highAt < from) highAt = nextHighByte(chunk, from);
-        if (nul > from) visit(highAt < nul ? utf8.decode(chunk.subarray(from, nul)) : latin1.slice(from, nul), at);
+        if (highAt < from) highAt = nextHighByte(latin1, from);
+        if (nul > from) {
+          if (highAt < nul) {
+            const name = utf8.decode(chunk.subarray(from, nul));
+            visit(name, 0, name.length, at);
+          } else {
+            visit(latin1, from, nul, at);
+          }
+        }
         from = nul + 1;
         continue;
       }
@@ -212,7 +278,7 @@ async function forEachNameInRegion(
       const name = carry.length > 0 ? joined(carry, piece) : piece;
       carry = new Uint8Array(0);
       if (name.length > MAX_FUNCTION_NAME) throw new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);
-      if (name.length > 0) visit(utf8.decode(name), at);
+      if (name.length > 0) visitWhole(utf8.decode(name), at, visit);
       from = nul + 1;
     }
     if (carry.length + chunk.length - from > MAX_FUNCTION_NAME) {
@@ -221,7 +287,11 @@ async function forEachNameInRegion(
     if (carry.length === 0) carryAt = pos + from - start;
     carry = joined(carry, chunk.subarray(from));
   }
-  if (carry.length > 0) visit(utf8.decode(carry), carryAt);
+  if (carry.length > 0) visitWhole(utf8.decode(carry), carryAt, visit);
+}
+
+function visitWhole(name: string, at: number, visit: (text: string, start: number, end: number, offset: number) => void): void {
+  visit(name, 0, name.length, at);
 }
 
 function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -294,83 +364,5 @@ export async function forEachFunctabName(
     if (at >= namesEnd) throw new FormatError('malformed', `${where} has a function name offset ${nameOff} outside its name table`);
     const name = await names.cstring(at, Math.min(MAX_FUNCTION_NAME, namesEnd - at));
     if (name.length > 0) visit(name);
-  }
-}
-
-/**
- * Random access to [base, base+size) of a file through one cached window:
- * the functab walk jumps between the functab, `_func` records and names,
- * which mostly sit close together, so one window serves many reads.
- */
-class WindowReader {
-  private window: Uint8Array = new Uint8Array(0);
-  private windowStart = 0;
-
-  constructor(
-    private readonly source: ByteSource,
-    private readonly base: number,
-    private readonly size: number,
-    private readonly littleEndian: boolean,
-    private readonly where: string,
-  ) {}
-
-  private view: DataView = new DataView(new ArrayBuffer(0));
-
-  /** At least `length` bytes at table offset `at` (more when the window has them). */
-  private async bytesAt(at: number, length: number): Promise<{ bytes: Uint8Array; index: number }> {
-    if (!Number.isSafeInteger(at) || at < 0 || at + length > this.size) {
-      throw new FormatError('malformed', `${this.where} offset ${at} is outside the ${this.size}-byte table`);
-    }
-    if (!this.holds(at, length)) {
-      const windowLength = Math.min(Math.max(CHUNK, length), this.size - at);
-      this.window = await this.source.read(this.base + at, windowLength);
-      this.windowStart = at;
-      this.view = new DataView(this.window.buffer, this.window.byteOffset, this.window.length);
-    }
-    return { bytes: this.window, index: at - this.windowStart };
-  }
-
-  private holds(at: number, length: number): boolean {
-    return at >= this.windowStart && at + length <= this.windowStart + this.window.length;
-  }
-
-  /**
-   * The synchronous path: the value when the window already holds it, else
-   * undefined (then call the async reader). Walking tens of thousands of
-   * functab entries one await per field cost more than the walk itself.
-   */
-  peekU32(at: number): number | undefined {
-    return this.holds(at, 4) ? this.view.getUint32(at - this.windowStart, this.littleEndian) : undefined;
-  }
-  peekI32(at: number): number | undefined {
-    return this.holds(at, 4) ? this.view.getInt32(at - this.windowStart, this.littleEndian) : undefined;
-  }
-
-  async word(at: number, size: 4 | 8): Promise<number> {
-    await this.bytesAt(at, size);
-    const index = at - this.windowStart;
-    if (size === 4) return this.view.getUint32(index, this.littleEndian);
-    const value = this.view.getBigUint64(index, this.littleEndian);
-    // Only an offset can come out of here, and no file is 2^32 bytes past its table: larger is corrupt.
-    if (value > 0xffffffffn) throw new FormatError('malformed', `${this.where} holds offset ${value}, beyond any table`);
-    return Number(value);
-  }
-
-  async u32(at: number): Promise<number> {
-    await this.bytesAt(at, 4);
-    return this.view.getUint32(at - this.windowStart, this.littleEndian);
-  }
-
-  async i32(at: number): Promise<number> {
-    await this.bytesAt(at, 4);
-    return this.view.getInt32(at - this.windowStart, this.littleEndian);
-  }
-
-  /** The NUL-terminated string at `at`, whose NUL must come within `max` bytes. */
-  async cstring(at: number, max: number): Promise<string> {
-    const { bytes, index } = await this.bytesAt(at, Math.max(0, max));
-    const nul = bytes.indexOf(0, index);
-    if (nul < 0 || nul >= index + max) throw new FormatError('malformed', `${this.where} name at offset ${at} has no NUL within ${max} bytes`);
-    return utf8.decode(bytes.subarray(index, nul));
   }
 }

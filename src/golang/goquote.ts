@@ -9,7 +9,8 @@
 /** A quoted-string problem; callers turn it into a FormatError naming the file. */
 export class GoQuoteError extends Error {}
 
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+/** Made on first use: a Unicode property class costs most of a millisecond to build, at every start-up otherwise. */
+let printable: RegExp | undefined;
 
 /** unicode.IsPrint as strconv uses it: letters, marks, numbers, punctuation, symbols and the ASCII space. */
 function isPrint(codePoint: number): boolean {
@@ -18,7 +19,8 @@ function isPrint(codePoint: number): boolean {
     if (codePoint >= 0xa1 && codePoint <= 0xff) return codePoint !== 0xad;
     return false;
   }
-  return PRINTABLE.test(String.fromCodePoint(codePoint));
+  printable ??= /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+  return printable.test(String.fromCodePoint(codePoint));
 }
 
 const SHORT_ESCAPES: ReadonlyMap<number, string> = new Map([

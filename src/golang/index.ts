@@ -13,15 +13,11 @@ export {
   type FunctionNameVisitor,
   type PclntabHeader,
 } from './funcnames.js';
+export { packageOfFunction, splitFunctionName, cgoCallOf, stripTypeArguments, unescapePackagePath } from './function-name.js';
 export {
   readGoPackages,
-  packageOfFunction,
-  splitFunctionName,
-  cgoCallOf,
   isStandardPackage,
   moduleOfPackage,
-  stripTypeArguments,
-  unescapePackagePath,
   PackageCollector,
   type GoPackages,
   type BuildModules,

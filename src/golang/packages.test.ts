@@ -9,17 +9,8 @@ import { InputError } from '../errors.js';
 import { FileSource, type ByteSource } from '../io/source.js';
 import { readGoInfo } from './goinfo.js';
 import { findPclntab } from './pclntab.js';
-import {
-  isStandardPackage,
-  moduleOfPackage,
-  packageOfFunction,
-  readGoPackages,
-  splitFunctionName,
-  stripTypeArguments,
-  unescapePackagePath,
-  type BuildModules,
-  type GoPackages,
-} from './packages.js';
+import { packageOfFunction, splitFunctionName, stripTypeArguments, unescapePackagePath } from './function-name.js';
+import { isStandardPackage, moduleOfPackage, PackageCollector, readGoPackages, type BuildModules, type GoPackages } from './packages.js';
 import { fixture, fixtureRecord } from '../testing/fixtures.js';
 import { goBinary, goEnv, REPO_ROOT } from '../testing/fixture-key.js';
 import type { GoToolchain } from '../testing/fixture-specs.js';
@@ -67,6 +58,44 @@ test('function names → packages: methods, closures, generics, escapes', () => 
   assert.equal(stripTypeArguments('a[b[c]d]e'), 'ae');
   assert.equal(stripTypeArguments('a]b'), undefined);
   assert.equal(unescapePackagePath('example.com/a%25b%2ec'), 'example.com/a%b.c');
+});
+
+test('PackageCollector.addSpan (names in place) says exactly what add (one string a name) says', () => {
+  const names = [
+    'main.main', 'main.main.func1', 'fmt.(*pp).doPrintf', 'net/http.glob..func1', 'net/http.(*Server).Serve',
+    'gopkg.in/yaml%2ev3.Marshal', 'gopkg.in/yaml.v3.Unmarshal', 'slices.SortFunc[go.shape.[]*example.com/x.T]',
+    'example.com/x.(*List[go.shape.struct { example.com/y.F int }]).Push', 'type:.eq.[2]interface {}', 'type..hash.main.T',
+    'go:buildid', 'go.itab.*example.com/x.T,io.Writer', 'golang.org/x/net/http2.(*Framer).ReadFrame', 'github.com/a/b.F',
+    'x_cgo_init', 'crosscall2', '_cgo_0123456789ab_Cfunc_getaddrinfo', 'x_cgo_munmap.cold', 'sqlite3VdbeExec.part.0',
+    'foo.constprop.0.isra.0', 'runtime.lock', 'runtime.procyield', 'runtime.cgocall', 'runtime.islocal', '__x86.get_pc_thunk.ax',
+    '_rt0_amd64_linux', 'main.F[unbalanced', 'main.F]x', 'example.com/x%zz.F', 'net._C2func_getaddrinfo', 'os/user._Cfunc_mygetpwuid_r',
+    'example.com/c._cgoexp_abc_F', 'pkg.', '.pkg', 'a/b/.c', 'a/b.c/d.e', 'a//b.c', 'ünïcode/pkg.F', 'example.com/ü.F', 'p.q\u00e9',
+    'crypto/x509.loadSystemRoots', 'time.LoadLocation', 'os/user.Current', 'net.(*Resolver).lookupHost',
+    // A name that starts like the one before it but has a '/' further on belongs to another package.
+    'a/b.F', 'a/b.c/d.e', 'a/b.c/d.e.f', 'example.com/x.F', 'example.com/x.y/z.G', 'go.itab.a', 'go.foo', 'types.T', 'type.T',
+  ];
+  const wantedPlain = ['crypto/x509.loadSystemRoots', 'time.LoadLocation', 'os/user.Current', 'net._C2func_getaddrinfo', 'x_cgo_init', 'main.F[unbalanced'];
+  const rng = new Rng(7);
+  for (let round = 0; round < 20; round++) {
+    // Half the rounds also want a generated name, which addSpan must then look at as a string.
+    const wanted = new Set(round < 10 ? wantedPlain : [...wantedPlain, 'go:buildid']);
+    // Runs of one package, as in real tables, and names in every order, with and without units.
+    // The first round keeps the list's order, whose neighbours are chosen; the others shuffle.
+    const picks = round === 0 ? names : Array.from({ length: 200 }, () => names[rng.below(names.length)] as string);
+    const stream = picks.flatMap((n) => (rng.below(3) === 0 ? [n, n] : [n]));
+    const units = stream.map(() => (round % 2 === 0 ? undefined : rng.below(4)));
+    const byName = new PackageCollector(wanted);
+    stream.forEach((n, i) => byName.add(n, units[i]));
+    const bySpan = new PackageCollector(wanted);
+    const text = stream.join('\0');
+    let start = 0;
+    stream.forEach((n, i) => {
+      bySpan.addSpan(text, start, start + n.length, units[i]);
+      start += n.length + 1;
+    });
+    assert.deepEqual(bySpan.result(null), byName.result(null));
+    assert.deepEqual([...bySpan.functions].sort(), [...byName.functions].sort());
+  }
 });
 
 test('standard library and module attribution', () => {

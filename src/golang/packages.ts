@@ -1,5 +1,6 @@
 import type { ExecutableLayout } from '../binary/layout.js';
-import { forEachFunctionName } from './funcnames.js';
+import { forEachFunctionSpan } from './funcnames.js';
+import { CGO_C_WRAPPER, CGO_HELPERS, CGO_RUNTIME_C_NAMES, CLONE_FIRST_LETTERS, GENERATED_PREFIXES, RUNTIME_CGO_C_NAMES, cgoCallOfSplit, packagePathOf, splitFunctionName } from './function-name.js';
 import { findPclntab, type PclntabInfo } from './pclntab.js';
 import type { GoModule } from './types.js';
 
@@ -34,153 +35,20 @@ export interface BuildModules {
   readonly deps: readonly GoModule[];
 }
 
-/** Prefixes the compiler and linker give the functions they generate (1.20+ with ':', before with '.'). */
-const GENERATED_PREFIXES = [
-  'type:',
-  'type.',
-  'go:',
-  'go.buildid',
-  'go.itab.',
-  'go.string.',
-  'go.func.',
-  'go.shape.',
-  'go.info.',
-  'go.builtin.',
-  'go.importpath.',
-];
-/** "Packages" that name nothing: what a generated or C name yields when cut like a Go one. */
-const NOT_PACKAGES = new Set(['go', 'type', '']);
-/**
- * GCC's suffixes for the clones it splits off a C function (foo.cold,
- * foo.part.0, foo.isra.0, foo.constprop.0): C code linked internally puts
- * these names in the pclntab, where they would read as package "foo".
- */
-const C_CLONE_SUFFIX = /^(?:(?:cold|part|isra|constprop|lto_priv|localalias)(?:\.\d+)?)(?:\.(?:cold|part|isra|constprop|lto_priv|localalias)(?:\.\d+)?)*$/;
-/** First letters of the clone suffixes above: most names are spared the regular expression. */
-const CLONE_FIRST_LETTERS = new Set(['c', 'p', 'i', 'l'].map((c) => c.charCodeAt(0)));
-/** Characters no import path holds; seeing one means the name was not a Go function's. */
-const NOT_IN_IMPORT_PATH = /[\s*()[\]{}"',;:\\<>|^`]/;
-/** C-side cgo functions worth recording; crosscall2 among them proves nothing alone (purego defines one without cgo). */
-const CGO_RUNTIME_C_NAMES = new Set(['x_cgo_init', 'x_cgo_thread_start', 'crosscall1', '_cgo_sys_thread_start', 'crosscall2']);
-/** Stubs cgo writes for its own helpers (C.GoString, C.CString, ...): Go code, not C functions the package chose to call. */
-const CGO_HELPERS = new Set(['GoString', 'GoStringN', 'GoBytes', 'CString', 'CBytes', '_CMalloc']);
-/** Functions only runtime/cgo's C files define (crosscall2 is left out: purego defines one too). */
-const RUNTIME_CGO_C_NAMES = ['x_cgo_init', 'x_cgo_thread_start', '_cgo_sys_thread_start'];
-/** The per-package C wrappers cgo writes: _cgo_<hash>_Cfunc_<name>. */
-const CGO_C_WRAPPER = /^_cgo_[0-9a-f]{12}_C2?func_/;
-
-/** Removes generic type arguments, `[...]` at any depth; undefined when the brackets do not balance. */
-export function stripTypeArguments(name: string): string | undefined {
-  if (!name.includes('[')) return name.includes(']') ? undefined : name;
-  let depth = 0;
-  let out = '';
-  for (const ch of name) {
-    if (ch === '[') depth++;
-    else if (ch === ']') {
-      if (--depth < 0) return undefined;
-    } else if (depth === 0) out += ch;
-  }
-  return depth === 0 ? out : undefined;
-}
-
-/** Undoes the linker's %xx escapes (it escapes '.', '%', '"' and control bytes in the last path element); undefined when malformed. */
-export function unescapePackagePath(path: string): string | undefined {
-  if (!path.includes('%')) return path;
-  const bytes: number[] = [];
-  for (let i = 0; i < path.length; i++) {
-    const ch = path.charCodeAt(i);
-    if (ch === 0x25) {
-      const hex = path.slice(i + 1, i + 3);
-      if (!/^[0-9a-fA-F]{2}$/.test(hex)) return undefined;
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else {
-      for (const b of Buffer.from(path[i] as string, 'utf8')) bytes.push(b);
-    }
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
-
-/**
- * The Go package a function name belongs to, and the rest of the name after
- * it, or undefined for names no Go package owns (compiler and linker
- * generated functions, C functions linked in with the Go code).
- */
-export function splitFunctionName(name: string): { package: string; rest: string } | undefined {
-  // Every generated prefix starts with 't' or 'g': one compare spares most names the list.
-  const first = name.charCodeAt(0);
-  if ((first === 0x74 || first === 0x67) && GENERATED_PREFIXES.some((p) => name.startsWith(p))) return undefined;
-  const plain = stripTypeArguments(name);
-  if (plain === undefined) return undefined;
-  // The package path ends at the first '.' after its last '/': dots in the last element are escaped.
-  const slash = plain.lastIndexOf('/');
-  const dot = plain.indexOf('.', slash + 1);
-  if (dot <= 0) return undefined;
-  const escaped = plain.slice(0, dot);
-  const rest = plain.slice(dot + 1);
-  if (rest.length === 0) return undefined;
-  const path = packagePathOf(escaped);
-  if (path === undefined) return undefined;
-  // One-element names that are C's: GCC's clones (foo.cold), toolchain helpers (__x86.get_pc_thunk.ax).
-  if (!path.includes('/') && (path.startsWith('_') || (CLONE_FIRST_LETTERS.has(rest.charCodeAt(0)) && C_CLONE_SUFFIX.test(rest)))) return undefined;
-  return { package: path, rest };
-}
-
-/**
- * The checks that depend only on a name's package part, remembered: a
- * binary's tens of thousands of names share a few hundred packages, and
- * the regular expressions per name were most of the cost of listing them.
- */
-const packagePaths = new Map<string, string | null>();
-const MAX_REMEMBERED_PACKAGES = 20_000;
-
-function packagePathOf(escaped: string): string | undefined {
-  let path = packagePaths.get(escaped);
-  if (path === undefined) {
-    const unescaped = NOT_IN_IMPORT_PATH.test(escaped) ? undefined : unescapePackagePath(escaped);
-    path = unescaped === undefined || NOT_PACKAGES.has(unescaped) || !isPlausibleImportPath(unescaped) ? null : unescaped;
-    if (packagePaths.size >= MAX_REMEMBERED_PACKAGES) packagePaths.clear();
-    packagePaths.set(escaped, path);
-  }
-  return path ?? undefined;
-}
-
-/** Elements are non-empty, neither start nor end with '.', and hold no ".." (which only generated names have). */
-function isPlausibleImportPath(path: string): boolean {
-  if (path.startsWith('/') || path.endsWith('/')) return false;
-  return path.split('/').every((e) => e.length > 0 && !e.startsWith('.') && !e.endsWith('.') && !e.includes('..') && !/[\s"%]/.test(e));
-}
-
-/** The package of a function name, or undefined when no Go package owns it. */
-export function packageOfFunction(name: string): string | undefined {
-  return splitFunctionName(name)?.package;
-}
-
-/**
- * The C function a cgo stub calls, with the package the stub belongs to:
- * `net._C2func_getaddrinfo` → {package: "net", cFunction: "getaddrinfo"}.
- * Exported Go functions (`_cgoexp_`) mark a cgo package too, with an empty cFunction.
- */
-export function cgoCallOf(name: string): { package: string; cFunction: string } | undefined {
-  const split = splitFunctionName(name);
-  return split && cgoCallOfSplit(split);
-}
-
-function cgoCallOfSplit(split: { package: string; rest: string }): { package: string; cFunction: string } | undefined {
-  if (!split.rest.startsWith('_C')) return split.rest.startsWith('_cgoexp_') ? { package: split.package, cFunction: '' } : undefined;
-  const stub = /^_C2?func_(.+)$/.exec(split.rest);
-  if (stub) return { package: split.package, cFunction: stub[1] as string };
-  if (split.rest.startsWith('_cgoexp_')) return { package: split.package, cFunction: '' };
-  return undefined;
-}
-
 /** True for standard library packages: the first path element has no dot (and the path belongs to no build-info module). */
 export function isStandardPackage(path: string, modules?: BuildModules | null): boolean {
-  if (path === 'main' || path === 'command-line-arguments') return false;
-  const first = path.split('/', 1)[0] ?? '';
-  if (first.includes('.')) return false;
   // A module may be named without a dot ("myapp"): its packages are not the standard library's.
-  return modules ? moduleOfPackage(path, modules) === undefined : true;
+  return looksStandard(path) && (modules ? moduleOfPackage(path, modules) === undefined : true);
+}
+
+/** The path alone allows the standard library: not main, and no dot in the first element. */
+function looksStandard(path: string): boolean {
+  if (path === 'main' || path === 'command-line-arguments') return false;
+  // No '.' before the first '/' (or at all, for a one-element path).
+  const dot = path.indexOf('.');
+  if (dot < 0) return true;
+  const slash = path.indexOf('/');
+  return slash >= 0 && slash < dot;
 }
 
 /** The module path holding `pkg`: the longest module path that is the package or a parent of it; "main" belongs to the main module. */
@@ -196,6 +64,19 @@ export function moduleOfPackage(pkg: string, modules: BuildModules): string | un
   return best;
 }
 
+/**
+ * PackageCollector.plainNameDot for one name on its own (no search
+ * positions to keep): where the wanted names are split into prefix and rest.
+ */
+function simpleNameDot(name: string): number {
+  const first = name.charCodeAt(0);
+  if (first === 0x5f || ((first === 0x74 || first === 0x67) && GENERATED_PREFIXES.some((p) => name.startsWith(p)))) return -1;
+  if (name.includes('[') || name.includes(']')) return -1;
+  const dot = name.indexOf('.', name.lastIndexOf('/') + 1);
+  if (dot <= 0 || dot + 1 >= name.length || name.charCodeAt(dot + 1) === 0x5f) return -1;
+  return dot;
+}
+
 /** What the names of one package said: how many, and in which compilation units their code sits. */
 interface PackageNames {
   /** Names without a unit (every name, before Go 1.16). */
@@ -203,6 +84,31 @@ interface PackageNames {
   /** Compilation unit → how many of the package's functions it holds. */
   readonly units: Map<number, number>;
 }
+
+/** What a name's package prefix (as written, escaped) says, remembered for the names that share it. */
+interface PrefixFacts {
+  readonly key: string;
+  /** The unescaped package path, or null when no Go package owns names with this prefix. */
+  readonly path: string | null;
+  /** One-element path (no '/'): C's clones and helpers look like these. */
+  readonly oneElement: boolean;
+  /** Null when the path is a toolchain helper's, not a package. */
+  readonly owner: string | null;
+  /** The package's counts (shared by every prefix that unescapes to the same path), made at its first name. */
+  entry?: PackageNames;
+  /** The rest of each wanted function name with this prefix. */
+  readonly wanted: ReadonlySet<string> | undefined;
+}
+
+/** First index of `ch` at or after `from`, or the text's length. */
+function indexOrEnd(text: string, ch: string, from: number): number {
+  const i = text.indexOf(ch, from);
+  return i < 0 ? text.length : i;
+}
+
+/** GCC's clone suffixes at `at`: a cheap test before the full one on a string of its own. */
+const CLONE_START = /(?:cold|part|isra|constprop|lto_priv|localalias)/y;
+const MAX_REMEMBERED_PREFIXES = 20_000;
 
 /**
  * Accumulates what a stream of function names says; `result` sorts and
@@ -214,15 +120,50 @@ interface PackageNames {
  * just because the runtime is. The price: a standard package whose only
  * code is inlined into the runtime is not listed either (the names cannot
  * tell it from those), which keeps the list a subset of `go list -deps`.
+ *
+ * It also notes which of `wanted` (whole function names, the need rules')
+ * occur, on the same pass.
  */
 export class PackageCollector {
   private readonly names = new Map<string, PackageNames>();
   private readonly calls = new Map<string, Set<string>>();
   private readonly cgoRuntime = new Set<string>();
+  private readonly found = new Set<string>();
   private count = 0;
+  /** Wanted names by package prefix, for addSpan; names of other shapes are only ever seen by add. */
+  private readonly wantedByPrefix = new Map<string, Set<string>>();
+  private readonly prefixes = new Map<string, PrefixFacts>();
+  private prefix: PrefixFacts | undefined;
+  // Where the next '/', '.', '[' and ']' are in `text`: names come in order, so every search moves forward.
+  private text = '';
+  private nextSlash = 0;
+  private nextDot = 0;
+  private nextOpen = 0;
+  private nextClose = 0;
+
+  /** Whether a wanted name is itself generated-looking: then those names are checked as strings. */
+  private readonly wantsGenerated: boolean;
+
+  constructor(private readonly wanted: ReadonlySet<string> = new Set()) {
+    this.wantsGenerated = [...wanted].some((name) => GENERATED_PREFIXES.some((p) => name.startsWith(p)));
+    for (const name of wanted) {
+      const dot = simpleNameDot(name);
+      if (dot < 0) continue;
+      const key = name.slice(0, dot);
+      let rests = this.wantedByPrefix.get(key);
+      if (!rests) this.wantedByPrefix.set(key, (rests = new Set()));
+      rests.add(name.slice(dot + 1));
+    }
+  }
+
+  /** Which of the wanted names were seen. */
+  get functions(): ReadonlySet<string> {
+    return this.found;
+  }
 
   add(name: string, cu?: number): void {
     this.count++;
+    if (this.wanted.has(name)) this.found.add(name);
     if (CGO_RUNTIME_C_NAMES.has(name) || (name.startsWith('_cgo_') && CGO_C_WRAPPER.test(name))) {
       // Keep the set small: one wrapper stands for them all.
       this.cgoRuntime.add(CGO_C_WRAPPER.test(name) ? '_cgo_<hash>_Cfunc_*' : name);
@@ -230,16 +171,127 @@ export class PackageCollector {
     }
     const split = splitFunctionName(name);
     if (!split) return;
-    let entry = this.names.get(split.package);
-    if (!entry) this.names.set(split.package, (entry = { withoutUnit: 0, units: new Map() }));
-    if (cu === undefined) entry.withoutUnit++;
-    else entry.units.set(cu, (entry.units.get(cu) ?? 0) + 1);
+    this.countName(this.entryOf(split.package), cu);
     const call = cgoCallOfSplit(split);
     if (call) {
       let set = this.calls.get(call.package);
       if (!set) this.calls.set(call.package, (set = new Set()));
       if (call.cFunction !== '' && !CGO_HELPERS.has(call.cFunction)) set.add(call.cFunction);
     }
+  }
+
+  /**
+   * add(text.slice(start, end), cu) without making that string for the
+   * common shape "import/path.rest" (no type arguments, rest not starting
+   * with '_'): the prefix is compared in place with the previous name's,
+   * which it nearly always equals. Every other shape goes through add.
+   */
+  addSpan(text: string, start: number, end: number, cu?: number): void {
+    const first = text.charCodeAt(start);
+    if ((first === 0x74 || first === 0x67) && this.generated(text, start)) {
+      // What add does with a compiler-generated name: count it, nothing more.
+      if (this.wantsGenerated) this.add(text.slice(start, end), cu);
+      else this.count++;
+      return;
+    }
+    if (text !== this.text) {
+      this.text = text;
+      this.nextSlash = this.nextDot = this.nextOpen = this.nextClose = -1;
+    }
+    if (this.nextOpen < start) this.nextOpen = indexOrEnd(text, '[', start);
+    if (this.nextClose < start) this.nextClose = indexOrEnd(text, ']', start);
+    if (first === 0x5f || this.nextOpen < end || this.nextClose < end) {
+      this.add(text.slice(start, end), cu);
+      return;
+    }
+    // Nearly always the previous name's prefix, then '.', and no '/' after it:
+    // then that '.' is the first after the name's last '/', and the prefix is the same.
+    let prefix = this.prefix;
+    let dot = prefix === undefined ? -1 : start + prefix.key.length;
+    if (prefix === undefined || text.charCodeAt(dot) !== 0x2e || !text.startsWith(prefix.key, start) || !this.noSlash(text, dot, end)) {
+      dot = this.plainNameDot(text, start, end);
+      if (dot < 0) {
+        this.add(text.slice(start, end), cu);
+        return;
+      }
+      const key = text.slice(start, dot);
+      prefix = this.prefixes.get(key) ?? this.prefixFacts(key);
+      this.prefix = prefix;
+    }
+    const restAt = dot + 1;
+    if (restAt >= end || text.charCodeAt(restAt) === 0x5f) {
+      this.add(text.slice(start, end), cu);
+      return;
+    }
+    // A one-element path may be a C function's (foo.cold, foo.part.0): the full test decides.
+    if (prefix.oneElement && CLONE_FIRST_LETTERS.has(text.charCodeAt(restAt))) {
+      CLONE_START.lastIndex = restAt;
+      if (CLONE_START.test(text)) {
+        this.add(text.slice(start, end), cu);
+        return;
+      }
+    }
+    this.count++;
+    if (prefix.wanted?.has(text.slice(restAt, end))) this.found.add(text.slice(start, end));
+    if (prefix.owner === null) return;
+    const entry = (prefix.entry ??= this.entryOf(prefix.owner));
+    if (cu === undefined) entry.withoutUnit++;
+    else entry.units.set(cu, (entry.units.get(cu) ?? 0) + 1);
+  }
+
+  /** No '/' in text[from, end). */
+  private noSlash(text: string, from: number, end: number): boolean {
+    if (this.nextSlash < from) this.nextSlash = indexOrEnd(text, '/', from);
+    return this.nextSlash >= end;
+  }
+
+  /**
+   * The index of the '.' ending the package prefix of text[start, end) (a
+   * name without brackets, checked by addSpan), or -1: the first '.' after
+   * the last '/', with something before it.
+   */
+  private plainNameDot(text: string, start: number, end: number): number {
+    if (this.nextSlash < start) this.nextSlash = indexOrEnd(text, '/', start);
+    let slash = -1;
+    while (this.nextSlash < end) {
+      slash = this.nextSlash;
+      this.nextSlash = indexOrEnd(text, '/', slash + 1);
+    }
+    const after = slash >= 0 ? slash + 1 : start;
+    if (this.nextDot < after) this.nextDot = indexOrEnd(text, '.', after);
+    const dot = this.nextDot;
+    return dot > start && dot < end ? dot : -1;
+  }
+
+  /** A compiler or linker generated name (GENERATED_PREFIXES) starts at `start`. */
+  private generated(text: string, start: number): boolean {
+    const first = text.charCodeAt(start);
+    if (first !== 0x74 && first !== 0x67) return false;
+    // They start "type" or "go" then ':' or '.': github.com/... and golang.org/... fail on that letter.
+    const next = text.charCodeAt(start + (first === 0x74 ? 4 : 2));
+    return (next === 0x3a || next === 0x2e) && GENERATED_PREFIXES.some((p) => text.startsWith(p, start));
+  }
+
+  private prefixFacts(key: string): PrefixFacts {
+    const path = packagePathOf(key) ?? null;
+    const oneElement = path !== null && !path.includes('/');
+    // A one-element path starting with '_' is a toolchain helper's (__x86.get_pc_thunk.ax): no package.
+    const owner = path !== null && !(oneElement && path.startsWith('_')) ? path : null;
+    const facts: PrefixFacts = { key, path, oneElement, owner, wanted: this.wantedByPrefix.get(key) };
+    if (this.prefixes.size >= MAX_REMEMBERED_PREFIXES) this.prefixes.clear();
+    this.prefixes.set(key, facts);
+    return facts;
+  }
+
+  private entryOf(pkg: string): PackageNames {
+    let entry = this.names.get(pkg);
+    if (!entry) this.names.set(pkg, (entry = { withoutUnit: 0, units: new Map() }));
+    return entry;
+  }
+
+  private countName(entry: PackageNames, cu: number | undefined): void {
+    if (cu === undefined) entry.withoutUnit++;
+    else entry.units.set(cu, (entry.units.get(cu) ?? 0) + 1);
   }
 
   /** Units whose functions are mostly the runtime's: the functions named after other packages there are the runtime's own. */
@@ -262,19 +314,23 @@ export class PackageCollector {
 
   result(modules?: BuildModules | null): GoPackages {
     const runtimeUnits = this.runtimeUnits();
-    const found = [...this.names]
-      .filter(([pkg, entry]) => !(isStandardPackage(pkg, modules) && this.onlyNamedByRuntime(pkg, entry, runtimeUnits)))
-      .map(([pkg]) => pkg);
+    // Each package's module looked up once (a walk over every dependency), for the standard test and the module map.
+    const moduleOf = new Map<string, string | undefined>();
+    const moduleFor = (pkg: string): string | undefined => {
+      if (!modules) return undefined;
+      if (!moduleOf.has(pkg)) moduleOf.set(pkg, moduleOfPackage(pkg, modules));
+      return moduleOf.get(pkg);
+    };
+    const standard = (pkg: string): boolean => looksStandard(pkg) && moduleFor(pkg) === undefined;
+    const found = [...this.names].filter(([pkg, entry]) => !(standard(pkg) && this.onlyNamedByRuntime(pkg, entry, runtimeUnits))).map(([pkg]) => pkg);
     // runtime/cgo had no Go functions before Go 1.21; its C half names it.
     if (RUNTIME_CGO_C_NAMES.some((n) => this.cgoRuntime.has(n)) && !found.includes('runtime/cgo')) found.push('runtime/cgo');
     const packages = found.sort();
-    const stdlib = packages.filter((p) => isStandardPackage(p, modules));
+    const stdlib = packages.filter(standard);
     const moduleMap: Record<string, string> = {};
-    if (modules) {
-      for (const p of packages) {
-        const m = moduleOfPackage(p, modules);
-        if (m !== undefined) moduleMap[p] = m;
-      }
+    for (const p of packages) {
+      const m = moduleFor(p);
+      if (m !== undefined) moduleMap[p] = m;
     }
     const cgoCalls: Record<string, readonly string[]> = {};
     for (const p of [...this.calls.keys()].sort()) cgoCalls[p] = [...(this.calls.get(p) ?? [])].sort();
@@ -296,6 +352,6 @@ export async function readGoPackages(
   const pcln = pclntab ?? (await findPclntab(layout));
   if (!pcln) return null;
   const collector = new PackageCollector();
-  await forEachFunctionName(layout, pcln, (name, cu) => collector.add(name, cu));
+  await forEachFunctionSpan(layout, pcln, (text, start, end, cu) => collector.addSpan(text, start, end, cu));
   return collector.result(buildModules);
 }

@@ -1,3 +1,4 @@
 export * from './source.js';
 export * from './bytes.js';
 export * from './atomic.js';
+export * from './stdout.js';

@@ -1,0 +1,146 @@
+/**
+ * What a Go function name, as the pclntab spells it, says about where it
+ * comes from: its package and the rest, whether the compiler or the linker
+ * made it, whether it is a cgo stub and which C function that calls. The
+ * package list (packages.ts) is built from these answers.
+ */
+
+/** Prefixes the compiler and linker give the functions they generate (1.20+ with ':', before with '.'). */
+export const GENERATED_PREFIXES = [
+  'type:',
+  'type.',
+  'go:',
+  'go.buildid',
+  'go.itab.',
+  'go.string.',
+  'go.func.',
+  'go.shape.',
+  'go.info.',
+  'go.builtin.',
+  'go.importpath.',
+];
+/** "Packages" that name nothing: what a generated or C name yields when cut like a Go one. */
+const NOT_PACKAGES = new Set(['go', 'type', '']);
+/**
+ * GCC's suffixes for the clones it splits off a C function (foo.cold,
+ * foo.part.0, foo.isra.0, foo.constprop.0): C code linked internally puts
+ * these names in the pclntab, where they would read as package "foo".
+ */
+const C_CLONE_SUFFIX = /^(?:(?:cold|part|isra|constprop|lto_priv|localalias)(?:\.\d+)?)(?:\.(?:cold|part|isra|constprop|lto_priv|localalias)(?:\.\d+)?)*$/;
+/** First letters of the clone suffixes above: most names are spared the regular expression. */
+export const CLONE_FIRST_LETTERS = new Set(['c', 'p', 'i', 'l'].map((c) => c.charCodeAt(0)));
+/** Characters no import path holds; seeing one means the name was not a Go function's. */
+const NOT_IN_IMPORT_PATH = /[\s*()[\]{}"',;:\\<>|^`]/;
+/** C-side cgo functions worth recording; crosscall2 among them proves nothing alone (purego defines one without cgo). */
+export const CGO_RUNTIME_C_NAMES = new Set(['x_cgo_init', 'x_cgo_thread_start', 'crosscall1', '_cgo_sys_thread_start', 'crosscall2']);
+/** Stubs cgo writes for its own helpers (C.GoString, C.CString, ...): Go code, not C functions the package chose to call. */
+export const CGO_HELPERS = new Set(['GoString', 'GoStringN', 'GoBytes', 'CString', 'CBytes', '_CMalloc']);
+/** Functions only runtime/cgo's C files define (crosscall2 is left out: purego defines one too). */
+export const RUNTIME_CGO_C_NAMES = ['x_cgo_init', 'x_cgo_thread_start', '_cgo_sys_thread_start'];
+/** The per-package C wrappers cgo writes: _cgo_<hash>_Cfunc_<name>. */
+export const CGO_C_WRAPPER = /^_cgo_[0-9a-f]{12}_C2?func_/;
+
+/** Removes generic type arguments, `[...]` at any depth; undefined when the brackets do not balance. */
+export function stripTypeArguments(name: string): string | undefined {
+  if (!name.includes('[')) return name.includes(']') ? undefined : name;
+  let depth = 0;
+  let out = '';
+  for (const ch of name) {
+    if (ch === '[') depth++;
+    else if (ch === ']') {
+      if (--depth < 0) return undefined;
+    } else if (depth === 0) out += ch;
+  }
+  return depth === 0 ? out : undefined;
+}
+
+/** Undoes the linker's %xx escapes (it escapes '.', '%', '"' and control bytes in the last path element); undefined when malformed. */
+export function unescapePackagePath(path: string): string | undefined {
+  if (!path.includes('%')) return path;
+  const bytes: number[] = [];
+  for (let i = 0; i < path.length; i++) {
+    const ch = path.charCodeAt(i);
+    if (ch === 0x25) {
+      const hex = path.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) return undefined;
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      for (const b of Buffer.from(path[i] as string, 'utf8')) bytes.push(b);
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/**
+ * The Go package a function name belongs to, and the rest of the name after
+ * it, or undefined for names no Go package owns (compiler and linker
+ * generated functions, C functions linked in with the Go code).
+ */
+export function splitFunctionName(name: string): { package: string; rest: string } | undefined {
+  // Every generated prefix starts with 't' or 'g': one compare spares most names the list.
+  const first = name.charCodeAt(0);
+  if ((first === 0x74 || first === 0x67) && GENERATED_PREFIXES.some((p) => name.startsWith(p))) return undefined;
+  const plain = stripTypeArguments(name);
+  if (plain === undefined) return undefined;
+  // The package path ends at the first '.' after its last '/': dots in the last element are escaped.
+  const slash = plain.lastIndexOf('/');
+  const dot = plain.indexOf('.', slash + 1);
+  if (dot <= 0) return undefined;
+  const escaped = plain.slice(0, dot);
+  const rest = plain.slice(dot + 1);
+  if (rest.length === 0) return undefined;
+  const path = packagePathOf(escaped);
+  if (path === undefined) return undefined;
+  // One-element names that are C's: GCC's clones (foo.cold), toolchain helpers (__x86.get_pc_thunk.ax).
+  if (!path.includes('/') && (path.startsWith('_') || (CLONE_FIRST_LETTERS.has(rest.charCodeAt(0)) && C_CLONE_SUFFIX.test(rest)))) return undefined;
+  return { package: path, rest };
+}
+
+/**
+ * The checks that depend only on a name's package part, remembered: a
+ * binary's tens of thousands of names share a few hundred packages, and
+ * the regular expressions per name were most of the cost of listing them.
+ */
+const packagePaths = new Map<string, string | null>();
+const MAX_REMEMBERED_PACKAGES = 20_000;
+
+export function packagePathOf(escaped: string): string | undefined {
+  let path = packagePaths.get(escaped);
+  if (path === undefined) {
+    const unescaped = NOT_IN_IMPORT_PATH.test(escaped) ? undefined : unescapePackagePath(escaped);
+    path = unescaped === undefined || NOT_PACKAGES.has(unescaped) || !isPlausibleImportPath(unescaped) ? null : unescaped;
+    if (packagePaths.size >= MAX_REMEMBERED_PACKAGES) packagePaths.clear();
+    packagePaths.set(escaped, path);
+  }
+  return path ?? undefined;
+}
+
+/** Elements are non-empty, neither start nor end with '.', and hold no ".." (which only generated names have). */
+function isPlausibleImportPath(path: string): boolean {
+  if (path.startsWith('/') || path.endsWith('/')) return false;
+  return path.split('/').every((e) => e.length > 0 && !e.startsWith('.') && !e.endsWith('.') && !e.includes('..') && !/[\s"%]/.test(e));
+}
+
+/** The package of a function name, or undefined when no Go package owns it. */
+export function packageOfFunction(name: string): string | undefined {
+  return splitFunctionName(name)?.package;
+}
+
+/**
+ * The C function a cgo stub calls, with the package the stub belongs to:
+ * `net._C2func_getaddrinfo` → {package: "net", cFunction: "getaddrinfo"}.
+ * Exported Go functions (`_cgoexp_`) mark a cgo package too, with an empty cFunction.
+ */
+export function cgoCallOf(name: string): { package: string; cFunction: string } | undefined {
+  const split = splitFunctionName(name);
+  return split && cgoCallOfSplit(split);
+}
+
+export function cgoCallOfSplit(split: { package: string; rest: string }): { package: string; cFunction: string } | undefined {
+  if (!split.rest.startsWith('_C')) return split.rest.startsWith('_cgoexp_') ? { package: split.package, cFunction: '' } : undefined;
+  const stub = /^_C2?func_(.+)$/.exec(split.rest);
+  if (stub) return { package: split.package, cFunction: stub[1] as string };
+  if (split.rest.startsWith('_cgoexp_')) return { package: split.package, cFunction: '' };
+  return undefined;
+}
