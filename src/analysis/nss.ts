@@ -1,4 +1,4 @@
-import { importedDynamicSymbols, parseElf } from '../elf/index.js';
+import { importedDynamicSymbols, parseElfLinking } from '../elf/index.js';
 import type { ElfFile } from '../elf/types.js';
 import type { RootFS } from '../fs/rootfs.js';
 import { PromiseMemo } from '../util/memo.js';
@@ -14,6 +14,8 @@ import type { LibraryEntry, Need } from './report.js';
  */
 const HOST_LOOKUPS = ['getaddrinfo', 'gethostbyname', 'gethostbyname2', 'gethostbyname_r', 'gethostbyname2_r', 'gethostbyaddr', 'gethostbyaddr_r', 'getnameinfo'];
 const USER_LOOKUPS = ['getpwnam', 'getpwnam_r', 'getpwuid', 'getpwuid_r', 'getgrnam', 'getgrnam_r', 'getgrgid', 'getgrgid_r', 'getgrouplist', 'initgroups'];
+/** One list for every call: importedDynamicSymbols builds its search for a list once. */
+const LOOKUPS = [...HOST_LOOKUPS, ...USER_LOOKUPS];
 const MODULES = { hosts: ['libnss_files.so.2', 'libnss_dns.so.2'], users: ['libnss_files.so.2'] };
 
 /** Remembers each library's look-up imports across a scan (libcurl is read once, not once per binary). */
@@ -30,7 +32,7 @@ export async function glibcNssNeed(
   cache: NssImportsCache = newNssImportsCache(),
 ): Promise<Need | undefined> {
   if (elf.dynamic === null || elf.interpreter === null || elf.interpreter.includes('ld-musl')) return undefined;
-  const lookups = [...HOST_LOOKUPS, ...USER_LOOKUPS];
+  const lookups = LOOKUPS;
   // The executable or any library it loads may call them (curl's getaddrinfo is libcurl's).
   const imported = new Set(await importedDynamicSymbols(elf, lookups));
   for (const lib of libraries) {
@@ -64,7 +66,7 @@ async function importsOfLibrary(root: RootFS, path: string, names: readonly stri
     return [];
   }
   try {
-    return [...(await importedDynamicSymbols(await parseElf(source), names))];
+    return [...(await importedDynamicSymbols(await parseElfLinking(source), names))];
   } catch {
     return []; // a library we cannot read is reported by the resolver, not here
   } finally {

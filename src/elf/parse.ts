@@ -1,7 +1,7 @@
 import { FormatError } from '../errors.js';
 import { decodeUtf8 } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
-import { readDynamic } from './dynamic.js';
+import { readDynamic, type DynamicTable } from './dynamic.js';
 import { ELF_HEADER_MAX, parseElfHeader } from './header.js';
 import { elfIdentity } from './identity.js';
 import { elfLayout } from './layout.js';
@@ -37,16 +37,7 @@ const MAX_INTERPRETER = 4096;
  * still reports the linkage of a binary with damaged section headers.
  */
 export async function parseElf(source: ByteSource): Promise<ElfFile> {
-  const header = parseElfHeader(await source.read(0, Math.min(ELF_HEADER_MAX, source.size)), source.name);
-  if (header.type < ET_REL || header.type > ET_CORE) {
-    throw new FormatError('unsupported', `${source.name}: ELF file type ${header.type} is not one we read (executable, shared object, relocatable, core)`);
-  }
-  const warnings: string[] = [];
-  const zero = await readSectionZero(source, header);
-  const segments = await readSegments(source, header, zero);
-  const sections = await readSections(source, header, zero, warnings);
-  const interpreter = await readInterpreter(source, segments, warnings);
-  const table = await readDynamic(source, header, segments, sections, warnings);
+  const { header, segments, sections, interpreter, table, warnings } = await readLinking(source);
   const dynamic = table?.dynamic ?? null;
   const versionNeeds = await readVersionNeeds(source, header, segments, sections, table, warnings);
   const definitions = await readVersionDefinitions(source, header, segments, sections, table, warnings);
@@ -67,6 +58,39 @@ export async function parseElf(source: ByteSource): Promise<ElfFile> {
     layout: elfLayout(source, header, segments, sections),
     warnings,
   };
+}
+
+/** What the loader and a symbol look-up need of an ELF file: parseElf without versions, notes, identity and layout. */
+export type ElfLinking = Pick<ElfFile, 'source' | 'header' | 'segments' | 'sections' | 'interpreter' | 'dynamic' | 'warnings'>;
+
+/**
+ * The first half of parseElf, for the many libraries of a directory scan
+ * that are only resolved (and searched for a few imports): the same reads,
+ * the same errors, and half the work. parseElf's remaining readers only
+ * warn, so a file that parses here parses there too.
+ */
+export async function parseElfLinking(source: ByteSource): Promise<ElfLinking> {
+  const { header, segments, sections, interpreter, table, warnings } = await readLinking(source);
+  return { source, header, segments, sections, interpreter, dynamic: table?.dynamic ?? null, warnings };
+}
+
+interface LinkingParts extends Omit<ElfLinking, 'source' | 'dynamic'> {
+  readonly table: DynamicTable | undefined;
+  readonly warnings: string[];
+}
+
+async function readLinking(source: ByteSource): Promise<LinkingParts> {
+  const header = parseElfHeader(await source.read(0, Math.min(ELF_HEADER_MAX, source.size)), source.name);
+  if (header.type < ET_REL || header.type > ET_CORE) {
+    throw new FormatError('unsupported', `${source.name}: ELF file type ${header.type} is not one we read (executable, shared object, relocatable, core)`);
+  }
+  const warnings: string[] = [];
+  const zero = await readSectionZero(source, header);
+  const segments = await readSegments(source, header, zero);
+  const sections = await readSections(source, header, zero, warnings);
+  const interpreter = await readInterpreter(source, segments, warnings);
+  const table = await readDynamic(source, header, segments, sections, warnings);
+  return { header, segments, sections, interpreter, table, warnings };
 }
 
 /**

@@ -148,17 +148,20 @@ export function definedVersions(elf: ElfFile): readonly string[] {
  * imports a few hundred), instead of one string-table search per wanted
  * name (which, over every binary of a directory, cost more than the walk).
  */
-export async function importedDynamicSymbols(elf: ElfFile, names: readonly string[]): Promise<Set<string>> {
+export async function importedDynamicSymbols(elf: Pick<ElfFile, 'source' | 'header' | 'sections'>, names: readonly string[]): Promise<Set<string>> {
   const found = new Set<string>();
   const table = elf.sections.find((s) => s.type === SHT_DYNSYM);
   const linked = table ? elf.sections[table.link] : undefined;
   if (!table || !linked || linked.index === 0 || table.offset >= elf.source.size) return found;
-  const wanted = new Set(names);
   const { header, source } = elf;
   // .dynstr is small (tens of KiB): one read and one latin1 decode, then each
   // name is a slice. A larger one goes through the chunked StringTable.
   const strings = new StringTable(source, linked.offset, linked.size);
   const whole = strings.size <= 1 << 20 ? Buffer.from(await source.read(strings.offset, strings.size)).toString('latin1') : undefined;
+  // Most files import none of the names: one scan of the table for any of
+  // them (a name can also start inside a longer string) skips the walk.
+  if (whole !== undefined && !anyOf(names).test(whole)) return found;
+  const wanted = new Set(names);
   // Most imported names start with a letter no wanted name starts with:
   // those are passed over without making a string.
   const firsts = new Set([...wanted].map((w) => w.charCodeAt(0)));
@@ -183,4 +186,15 @@ export async function importedDynamicSymbols(elf: ElfFile, names: readonly strin
     }
   }
   return found;
+}
+
+/** One pattern matching any of `names`, made once per list (callers pass the same constant list). */
+const patterns = new WeakMap<readonly string[], RegExp>();
+function anyOf(names: readonly string[]): RegExp {
+  let pattern = patterns.get(names);
+  if (pattern === undefined) {
+    pattern = new RegExp(names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'));
+    patterns.set(names, pattern);
+  }
+  return pattern;
 }

@@ -210,8 +210,11 @@ export function lookupLdSoCache(cache: LdSoCache, name: string, policy: CacheFla
 const nameIndex = new WeakMap<LdSoCache, Map<string, LdSoCacheEntry[]>>();
 
 function normaliseDigits(name: string): string {
+  // Nearly no name has a leading zero in a digit run: one test, not a replace per run, over the whole cache.
+  if (!LEADING_ZERO.test(name)) return name;
   return name.replace(/\d+/g, (run) => run.replace(/^0+(?=\d)/, ''));
 }
+const LEADING_ZERO = /(?:^|\D)0\d/;
 
 function entriesNamed(cache: LdSoCache, name: string): readonly LdSoCacheEntry[] {
   let index = nameIndex.get(cache);

@@ -1,11 +1,11 @@
 import type { ElfFile } from '../elf/types.js';
-import { parseElf } from '../elf/parse.js';
+import { parseElfLinking, type ElfLinking } from '../elf/parse.js';
 import { isFromscratchError } from '../errors.js';
 import type { RootFS } from '../fs/rootfs.js';
 import type { LoadedObject } from './types.js';
 
 /** The resolver's view of a parsed ELF file. */
-export function loadedObjectFromElf(elf: ElfFile): LoadedObject {
+export function loadedObjectFromElf(elf: ElfFile | ElfLinking): LoadedObject {
   return {
     class: elf.header.class,
     littleEndian: elf.header.littleEndian,
@@ -21,7 +21,7 @@ export function loadedObjectFromElf(elf: ElfFile): LoadedObject {
 }
 
 /**
- * The default LoadObject: parseElf through the root. A file that is missing
+ * The default LoadObject: the loader's half of parseElf through the root. A file that is missing
  * gives undefined; one that is not a readable ELF file throws its
  * FormatError, which the resolver reports on that library.
  */
@@ -34,7 +34,7 @@ export async function loadElfObject(fs: RootFS, path: string): Promise<LoadedObj
     throw e;
   }
   try {
-    return loadedObjectFromElf(await parseElf(source));
+    return loadedObjectFromElf(await parseElfLinking(source));
   } finally {
     await source.close();
   }

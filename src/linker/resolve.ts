@@ -8,6 +8,8 @@ import { readLdSoConf } from './ld-so-conf.js';
 import { loadedObjectFromElf, loadElfObject } from './load-object.js';
 import { muslReservedFamily } from './musl.js';
 import { glibcSearcher, muslSearcher, probeThroughLoader } from './searchers.js';
+import type { ElfFile } from '../elf/types.js';
+import type { LinkerSession, SharedClosure } from './session.js';
 import type { LibraryNode, LibraryVia, LoadedObject, LoaderFlavor, LoadObject, ProbeObject, ResolvedLibrary, ResolvedTree, ResolveOptions } from './types.js';
 
 export const DEFAULT_MAX_LIBRARIES = 1000;
@@ -57,6 +59,48 @@ type Edge =
  *   library and go on with the rest.
  */
 export async function resolveLibraries(fs: RootFS, binaryPath: string, opts: ResolveOptions = {}): Promise<ResolvedTree> {
+  const shared = opts.session && opts.elf ? await resolveShared(fs, binaryPath, opts.session, opts.elf, opts) : undefined;
+  return shared ?? (await resolveClosure(fs, binaryPath, opts)).tree;
+}
+
+/**
+ * Through the session's closures: most binaries of a directory need the
+ * same few libraries in the same way (192 of /usr/bin's 563 need libc.so.6
+ * alone), so each distinct executable view is resolved once per scan. The
+ * executable's path only shows as the requester of its own needs, rebound
+ * here; its $ORIGIN only matters through a '$' in its own strings, and its
+ * file only when a library found is that same file: those are resolved
+ * afresh. Undefined when the options or the binary rule sharing out.
+ */
+async function resolveShared(fs: RootFS, binaryPath: string, session: LinkerSession, elf: ElfFile, opts: ResolveOptions): Promise<ResolvedTree | undefined> {
+  const exeObject = loadedObjectFromElf(elf);
+  const key = closureKey(exeObject, opts);
+  if (key === undefined) return undefined;
+  const exeReal = await fs.realpath(binaryPath);
+  if (exeReal === undefined) return undefined;
+  const closure = await session.closure(fs, key, async (): Promise<SharedClosure | undefined> => {
+    const { tree, identities } = await resolveClosure(fs, binaryPath, opts);
+    // A warning may name the binary, and a library that is the binary itself maps onto it: neither is shared.
+    return tree.warnings.length > 0 || identities.has(exeReal) ? undefined : { tree, exePath: binaryPath, identities };
+  });
+  if (closure === undefined || closure.identities.has(exeReal)) return undefined;
+  if (closure.exePath === binaryPath) return closure.tree;
+  const libraries = closure.tree.libraries.map((l) => (l.neededBy === closure.exePath ? { ...l, neededBy: binaryPath } : l));
+  return { ...closure.tree, libraries };
+}
+
+/** What makes two executables resolve alike, or undefined when any option (or a '$' token) ties the result to this one. */
+function closureKey(exe: LoadedObject, opts: ResolveOptions): string | undefined {
+  const { elf: _elf, session: _session, ...rest } = opts;
+  if (Object.values(rest).some((v) => v !== undefined)) return undefined;
+  const strings = [...exe.needed, ...exe.rpath, ...exe.runpath];
+  if (strings.some((s) => s.includes('$'))) return undefined;
+  return JSON.stringify([exe.class, exe.littleEndian, exe.machine, exe.elfFlags, exe.flags1, exe.interpreter, exe.soname ?? null, exe.needed, exe.rpath, exe.runpath]);
+}
+
+/** One resolution, and the canonical paths of every library it met (for the sharing test above). */
+async function resolveClosure(fs: RootFS, binaryPath: string, opts: ResolveOptions): Promise<{ tree: ResolvedTree; identities: Set<string> }> {
+  const identities = new Set<string>();
   const baseLoad: LoadObject = opts.loadObject ?? loadElfObject;
   const baseProbe: ProbeObject = opts.probeObject ?? (opts.loadObject ? probeThroughLoader(opts.loadObject) : probeElf);
   const load = opts.session ? opts.session.loader(baseLoad) : baseLoad;
@@ -70,7 +114,7 @@ export async function resolveLibraries(fs: RootFS, binaryPath: string, opts: Res
   const interpreterPath = exeObject.interpreter;
   const interpreter = interpreterPath === null ? null : { path: interpreterPath, found: (await fs.stat(interpreterPath))?.kind === 'file' };
   if (interpreterPath === null && exeObject.needed.length === 0) {
-    return { flavor: null, interpreter, libraries: [], tree: [], warnings };
+    return { tree: { flavor: null, interpreter, libraries: [], tree: [], warnings }, identities };
   }
   const flavor = opts.flavor ?? detectFlavor(exeObject);
 
@@ -90,6 +134,7 @@ export async function resolveLibraries(fs: RootFS, binaryPath: string, opts: Res
   const search = flavor === 'musl' ? await muslSearcher(fs, probe, exeObject, opts) : await glibcSearcher(fs, probe, exeObject, exe.origin, opts, warnings);
   const loaderNames = await loaderNamesFor(fs, load, flavor, interpreter);
   const loaderIdentity = interpreter?.found ? await fs.realpath(interpreter.path) : undefined;
+  if (loaderIdentity !== undefined) identities.add(loaderIdentity);
 
   const mapped: MappedObject[] = [exe];
   const libraries: ResolvedLibrary[] = [];
@@ -145,6 +190,7 @@ export async function resolveLibraries(fs: RootFS, binaryPath: string, opts: Res
         continue;
       }
       const identity = await fs.realpath(found.path);
+      if (identity !== undefined) identities.add(identity);
       if (identity !== undefined && identity === loaderIdentity && interpreter) {
         // The loader under another path (e.g. DT_NEEDED naming its real file): still the one object already mapped.
         requester.edges.push({ kind: 'loader', name });
@@ -200,7 +246,7 @@ export async function resolveLibraries(fs: RootFS, binaryPath: string, opts: Res
     placeGlibcLoader(libraries, libraryIndex, loaderAfter, firstLoaderNeed(mapped), interpreter.path);
   }
   const tree = buildTree(exe, interpreter?.path ?? null, maxDepth);
-  return { flavor, interpreter, libraries: await explainMissing(fs, flavor, libraries, warnings), tree, warnings };
+  return { tree: { flavor, interpreter, libraries: await explainMissing(fs, flavor, libraries, warnings), tree, warnings }, identities };
 }
 
 /** musl when the interpreter is musl's, or (for a shared object given directly) when it needs musl's libc. */

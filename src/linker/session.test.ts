@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseElf } from '../elf/index.js';
 import { CachedRootFS, HostRootFS } from '../fs/index.js';
+import { FileSource } from '../io/source.js';
+import { buildElf, ET } from '../testing/elf-builder.js';
 import { probeElf } from './elf-probe.js';
 import { loadElfObject } from './load-object.js';
 import { resolveLibraries } from './resolve.js';
@@ -25,4 +31,39 @@ test('a session reads each library once across binaries and changes no result', 
   const libc = [...loads.entries()].find(([path]) => path.endsWith('/libc.so.6'));
   assert.ok(libc, 'libc was loaded');
   assert.equal(libc[1], 1, 'libc was parsed once for three binaries');
+});
+
+test('executables that resolve alike share one closure; one that is among its own libraries resolves on its own', async () => {
+  // /bin/x, /bin/y and /bin/z are the same program (needs liba.so through RUNPATH);
+  // liba.so needs libx.so, which is /bin/x under another name.
+  const dir = mkdtempSync(join(tmpdir(), 'fromscratch-session-'));
+  try {
+    const program = buildElf({ type: ET.DYN, interpreter: '/lib64/ld-linux-x86-64.so.2', dynamic: { needed: ['liba.so'], runpath: ['/opt/lib'] } }).bytes;
+    mkdirSync(join(dir, 'bin'));
+    mkdirSync(join(dir, 'opt/lib'), { recursive: true });
+    for (const name of ['x', 'y', 'z']) writeFileSync(join(dir, 'bin', name), program);
+    writeFileSync(join(dir, 'opt/lib/liba.so'), buildElf({ type: ET.DYN, dynamic: { soname: 'liba.so', needed: ['libx.so'], runpath: ['/opt/lib'] } }).bytes);
+    symlinkSync('/bin/x', join(dir, 'opt/lib/libx.so'));
+    const fs = new CachedRootFS(new HostRootFS(dir));
+    const session = new LinkerSession(fs);
+    const resolveBoth = async (path: string) => {
+      const source = await FileSource.open(join(dir, path));
+      try {
+        const elf = await parseElf(source);
+        return { alone: await resolveLibraries(new HostRootFS(dir), path, { elf }), shared: await resolveLibraries(fs, path, { elf, session }) };
+      } finally {
+        await source.close();
+      }
+    };
+    const y = await resolveBoth('/bin/y');
+    const z = await resolveBoth('/bin/z');
+    const x = await resolveBoth('/bin/x');
+    for (const [name, r] of [['y', y], ['z', z], ['x', x]] as const) assert.deepEqual(r.shared, r.alone, name);
+    assert.equal(z.shared.tree, y.shared.tree, 'z reuses the closure resolved for y');
+    assert.deepEqual(z.shared.libraries.map((l) => [l.name, l.neededBy]), [['liba.so', '/bin/z'], ['libx.so', '/opt/lib/liba.so']]);
+    // For x, libx.so is x itself, already mapped: not a library of its own.
+    assert.deepEqual(x.shared.libraries.map((l) => l.name), ['liba.so']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,7 +1,16 @@
 import type { RootFS } from '../fs/rootfs.js';
 import { PromiseMemo } from '../util/memo.js';
 import type { LdSoCache } from './ld-so-cache.js';
-import type { LoadedObject, LoadObject, ProbeObject } from './types.js';
+import type { LoadedObject, LoadObject, ProbeObject, ResolvedTree } from './types.js';
+
+/** One executable's resolved libraries, shareable with executables that resolve alike (see resolveLibraries). */
+export interface SharedClosure {
+  readonly tree: ResolvedTree;
+  /** The executable it was resolved for: the requester to rebind in `tree.libraries`. */
+  readonly exePath: string;
+  /** Canonical paths of the libraries met: an executable that is one of them resolves on its own. */
+  readonly identities: ReadonlySet<string>;
+}
 
 /** Bounds each table: past this many entries a session starts afresh rather than growing without end. */
 const MAX_ENTRIES = 50_000;
@@ -21,6 +30,7 @@ export class LinkerSession {
   private readonly systemDirs = new PromiseMemo<string[] | undefined>(MAX_ENTRIES);
   private readonly objects = new PromiseMemo<LoadedObject | undefined>(MAX_ENTRIES);
   private readonly probes = new PromiseMemo<Awaited<ReturnType<ProbeObject>>>(MAX_ENTRIES);
+  private readonly closures = new PromiseMemo<SharedClosure | undefined>(MAX_ENTRIES);
 
   constructor(readonly fs: RootFS) {}
 
@@ -43,6 +53,11 @@ export class LinkerSession {
   /** Wraps a loader so each path is parsed once per session. */
   loader(load: LoadObject): LoadObject {
     return (fs, path) => (fs === this.fs ? this.objects.get(path, () => load(fs, path)) : load(fs, path));
+  }
+
+  /** The closure for executables alike under `key`, computed once per session (undefined: not shareable). */
+  closure(fs: RootFS, key: string, compute: () => Promise<SharedClosure | undefined>): Promise<SharedClosure | undefined> {
+    return fs === this.fs ? this.closures.get(key, compute) : compute();
   }
 
   prober(probe: ProbeObject): ProbeObject {
