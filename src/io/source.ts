@@ -75,15 +75,21 @@ export class SliceSource implements ByteSource {
  * notes and dynamic symbol and string tables mostly sit there, and a scan of
  * /usr/bin made four in five of its reads there, each a system call of its
  * own (about 10 µs each in a VM). Flat memory: one such buffer a file open.
+ * Not on the first read when it is a small one: most files of a scan that
+ * are looked at only that far are not binaries, or are library candidates
+ * the loader's search merely probes.
  */
 const HEAD_BYTES = 64 * 1024;
 /** Head buffers of closed files, reused: a new 64 KiB a file kept the garbage collector busy over a directory. */
 const spareHeads: Uint8Array[] = [];
 const MAX_SPARE_HEADS = 16;
+/** A first read this small (a format's magic, an ELF header) is read alone, not through the head. */
+const SNIFF_BYTES = 64;
 
 export class FileSource implements ByteSource {
   private closed = false;
   private head: Uint8Array | undefined;
+  private sniffed = false;
   private constructor(
     readonly name: string,
     private readonly fd: number,
@@ -115,6 +121,14 @@ export class FileSource implements ByteSource {
     checkRange(this, offset, length);
     if (this.closed) throw new InputError('io', `${this.name}: read after close`);
     if (offset + length <= HEAD_BYTES) {
+      if (this.head === undefined && !this.sniffed && length <= SNIFF_BYTES) {
+        // The first look (is it ELF at all? which class and machine?) is all many opens make: a script
+        // in a scanned directory, a candidate the library search probes. The head is read on the second.
+        this.sniffed = true;
+        const buf = new Uint8Array(length);
+        this.fill(buf, offset);
+        return buf;
+      }
       if (this.head === undefined) {
         const head = (spareHeads.pop() ?? new Uint8Array(HEAD_BYTES)).subarray(0, Math.min(this.size, HEAD_BYTES));
         this.fill(head, 0);
