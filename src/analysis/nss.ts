@@ -1,4 +1,4 @@
-import { importedDynamicSymbols, parseElfLinking } from '../elf/index.js';
+import { importedDynamicSymbols, parseElfLinking, type ElfLinking } from '../elf/index.js';
 import type { ElfFile } from '../elf/types.js';
 import type { RootFS } from '../fs/rootfs.js';
 import { PromiseMemo } from '../util/memo.js';
@@ -55,6 +55,17 @@ export async function glibcNssNeed(
     id: 'nsswitch',
     paths: ['/etc/nsswitch.conf', ...modules],
     evidence: [...imported].sort().map((f) => `${f} (glibc NSS)`),
+  };
+}
+
+/**
+ * Fills `cache` for a library the linker session has open anyway (a
+ * LibraryVisitor): a scan then opens and parses each library once, not
+ * once to resolve it and again for its imports.
+ */
+export function nssImportsVisitor(cache: NssImportsCache): (path: string, elf: ElfLinking) => Promise<void> {
+  return async (path, elf) => {
+    await cache.get(path, () => importedDynamicSymbols(elf, LOOKUPS).then((found) => [...found], () => []));
   };
 }
 

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { inspectFile } from '../analysis/inspect.js';
 import { inspectGoSource } from '../analysis/inspect-source.js';
-import { newNssImportsCache } from '../analysis/nss.js';
+import { newNssImportsCache, nssImportsVisitor } from '../analysis/nss.js';
 import type { InspectReport } from '../analysis/report.js';
 import type { ScanTarget } from '../analysis/scan.js';
 import { CachedRootFS, HostRootFS } from '../fs/index.js';
@@ -21,8 +21,8 @@ export type Inspector = (task: InspectTask) => Promise<InspectReport | undefined
  */
 export function createInspector(rootDir: string): Inspector {
   const root = new CachedRootFS(new HostRootFS(rootDir));
-  const session = new LinkerSession(root);
   const nssCache = newNssImportsCache();
+  const session = new LinkerSession(root, nssImportsVisitor(nssCache));
   return (t) => (t.goSource ? inspectGoSource(t.path) : inspectFile(t.path, { root, rootDir, session, nssCache, skipNonBinaries: t.discovered }));
 }
 

@@ -7,7 +7,7 @@ export { searchGlibc, type SearchObject, type GlibcSearchContext, type Found } f
 export { searchMusl, readMuslSystemPath, muslReservedFamily, muslPrefix, MUSL_DEFAULT_PATH, type MuslSystemPath } from './musl.js';
 export { readGlibcSystemDirs, findSystemDirs } from './system-dirs.js';
 export { probeElf, glibcVerdict, describeMismatch, type ElfProbe as CandidateProbe } from './elf-probe.js';
-export { loadElfObject, loadedObjectFromElf } from './load-object.js';
+export { loadElfObject, loadedObjectFromElf, type LibraryVisitor } from './load-object.js';
 export { substituteGlibc, glibcSearchDirs, muslSearchDirs, originOf } from './dst.js';
 export { globInRoot } from './glob.js';
 export { writeLdSoCache, type CacheWriteEntry, type CacheWriteOptions } from './ld-so-cache-writer.js';

@@ -20,12 +20,16 @@ export function loadedObjectFromElf(elf: ElfFile | ElfLinking): LoadedObject {
   };
 }
 
+/** Work to do on a library's parsed file while it is open (a look at its imports, say), so nothing opens it twice. */
+export type LibraryVisitor = (path: string, elf: ElfLinking) => Promise<void>;
+
 /**
  * The default LoadObject: the loader's half of parseElf through the root. A file that is missing
  * gives undefined; one that is not a readable ELF file throws its
- * FormatError, which the resolver reports on that library.
+ * FormatError, which the resolver reports on that library. `visit` runs on
+ * the parsed file before it is closed; it must not throw.
  */
-export async function loadElfObject(fs: RootFS, path: string): Promise<LoadedObject | undefined> {
+export async function loadElfObject(fs: RootFS, path: string, visit?: LibraryVisitor): Promise<LoadedObject | undefined> {
   let source;
   try {
     source = await fs.open(path);
@@ -34,7 +38,9 @@ export async function loadElfObject(fs: RootFS, path: string): Promise<LoadedObj
     throw e;
   }
   try {
-    return loadedObjectFromElf(await parseElfLinking(source));
+    const elf = await parseElfLinking(source);
+    await visit?.(path, elf);
+    return loadedObjectFromElf(elf);
   } finally {
     await source.close();
   }

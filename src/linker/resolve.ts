@@ -101,7 +101,9 @@ function closureKey(exe: LoadedObject, opts: ResolveOptions): string | undefined
 /** One resolution, and the canonical paths of every library it met (for the sharing test above). */
 async function resolveClosure(fs: RootFS, binaryPath: string, opts: ResolveOptions): Promise<{ tree: ResolvedTree; identities: Set<string> }> {
   const identities = new Set<string>();
-  const baseLoad: LoadObject = opts.loadObject ?? loadElfObject;
+  const session = opts.session;
+  const visit = session?.visitLibrary;
+  const baseLoad: LoadObject = opts.loadObject ?? (visit && session ? (f, p) => loadElfObject(f, p, f === session.fs ? visit : undefined) : loadElfObject);
   const baseProbe: ProbeObject = opts.probeObject ?? (opts.loadObject ? probeThroughLoader(opts.loadObject) : probeElf);
   const load = opts.session ? opts.session.loader(baseLoad) : baseLoad;
   const probe = opts.session ? opts.session.prober(baseProbe) : baseProbe;

@@ -67,3 +67,18 @@ test('executables that resolve alike share one closure; one that is among its ow
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a session's library visitor sees each library it loads once, open and parsed", async () => {
+  const fs = new CachedRootFS(new HostRootFS('/'));
+  const seen = new Map<string, number>();
+  const session = new LinkerSession(fs, async (path, elf) => {
+    seen.set(path, (seen.get(path) ?? 0) + 1);
+    // Open: the visitor can still read the file.
+    assert.equal((await elf.source.read(0, 4)).toString(), '127,69,76,70');
+  });
+  const resolved = [];
+  for (const bin of ['/usr/bin/ls', '/usr/bin/cp']) resolved.push(await resolveLibraries(fs, bin, { session }));
+  const loaded = new Set(resolved.flatMap((r) => r.libraries.flatMap((l) => (l.via !== 'loader' && l.path !== null ? [l.path] : []))));
+  for (const path of loaded) assert.equal(seen.get(path), 1, path);
+  assert.ok(loaded.size >= 2);
+});

@@ -1,6 +1,7 @@
 import type { RootFS } from '../fs/rootfs.js';
 import { PromiseMemo } from '../util/memo.js';
 import type { LdSoCache } from './ld-so-cache.js';
+import type { LibraryVisitor } from './load-object.js';
 import type { LoadedObject, LoadObject, ProbeObject, ResolvedTree } from './types.js';
 
 /** One executable's resolved libraries, shareable with executables that resolve alike (see resolveLibraries). */
@@ -32,7 +33,11 @@ export class LinkerSession {
   private readonly probes = new PromiseMemo<Awaited<ReturnType<ProbeObject>>>(MAX_ENTRIES);
   private readonly closures = new PromiseMemo<SharedClosure | undefined>(MAX_ENTRIES);
 
-  constructor(readonly fs: RootFS) {}
+  /** `visitLibrary` sees each library the session loads, parsed and open (see LibraryVisitor). */
+  constructor(
+    readonly fs: RootFS,
+    readonly visitLibrary?: LibraryVisitor,
+  ) {}
 
   /** The cache at `path`, read once; a read error is remembered and rethrown to every caller. */
   async ldSoCache(path: string, read: () => Promise<LdSoCache | undefined>): Promise<LdSoCache | undefined> {
