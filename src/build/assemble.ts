@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { readFileStream } from '../io/file-streams.js';
 import { posix } from 'node:path';
 import type { InspectReport } from '../analysis/report.js';
 import { UsageError } from '../errors.js';
@@ -133,16 +133,16 @@ function tarEntry(path: string, file: PlannedFile, mtime: number): TarInput {
     case 'bytes':
       return { header: { ...base, type: 'file', size: content.bytes.length }, body: content.bytes };
     case 'host':
-      return { header: { ...base, type: 'file', size: file.size }, body: async () => createReadStream(content.hostPath) };
+      return { header: { ...base, type: 'file', size: file.size }, body: async () => readFileStream(content.hostPath) };
   }
 }
 
 function layerInput(layer: BuiltLayer): LayerInput {
-  const open = async () => createReadStream(layer.path);
+  const open = async () => readFileStream(layer.path);
   const uncompressed = async () => {
-    if (layer.mediaType === LAYER_MEDIA_TYPES.gzip) return gunzip(createReadStream(layer.path), { name: layer.path });
-    if (layer.mediaType === LAYER_MEDIA_TYPES.zstd) return zstdDecompress(createReadStream(layer.path), layer.path);
-    return createReadStream(layer.path);
+    if (layer.mediaType === LAYER_MEDIA_TYPES.gzip) return gunzip(readFileStream(layer.path), { name: layer.path });
+    if (layer.mediaType === LAYER_MEDIA_TYPES.zstd) return zstdDecompress(readFileStream(layer.path), layer.path);
+    return readFileStream(layer.path);
   };
   return { descriptor: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }, diffId: layer.diffId, open, uncompressed };
 }

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { readFileStream } from '../io/file-streams.js';
 import { mkdir, mkdtemp, rename, rm, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
@@ -81,7 +81,7 @@ export async function extractArchive(
     const seen = new Set<string>();
     const links = new Map<string, string>();
     let count = 0;
-    for await (const { header, body } of readTar(createReadStream(file), file)) {
+    for await (const { header, body } of readTar(readFileStream(file), file)) {
       if (++count > MAX_ENTRIES) throw new FormatError('limit', `${file}: more than ${MAX_ENTRIES} entries`);
       const path = normalizeArchivePath(header.path);
       if (path === null || path.split('/').length > maxDepth) {
@@ -140,7 +140,7 @@ export async function packArchive(dir: string, files: readonly string[], out: st
       if (entry.header.type !== 'file') return entry;
       const path = join(dir, entry.header.path);
       const { size } = await stat(path);
-      return { header: { ...entry.header, size }, body: async () => createReadStream(path) };
+      return { header: { ...entry.header, size }, body: async () => readFileStream(path) };
     }),
   );
   await mkdir(dirname(out), { recursive: true });

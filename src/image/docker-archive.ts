@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { readFileStream, writeFileStream } from '../io/file-streams.js';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,7 +93,7 @@ async function writeNew(path: string, bytes: Uint8Array): Promise<void> {
 
 async function writeUncompressedLayer(path: string, tar: NodeJS.ReadableStream, diffId: Digest, file: string): Promise<void> {
   const hasher = new DigestStream();
-  await pipeline(tar, hasher, createWriteStream(path, { flags: 'wx', mode: 0o644 }));
+  await pipeline(tar, hasher, writeFileStream(path, { flags: 'wx', mode: 0o644 }));
   if (hasher.digest() !== diffId) {
     throw new FormatError('malformed', `${file}: a layer's uncompressed content is ${hasher.digest()}, but the config says ${diffId}`);
   }
@@ -192,10 +192,10 @@ async function describeLayer(dir: ExtractedArchive, name: string, file: string):
   const head = await readHead(path);
   const gzipped = head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
   const where = `${file}: layer ${name}`;
-  const stored = await digestStream(createReadStream(path));
-  const diffId = gzipped ? (await digestStream(gunzip(createReadStream(path), { name: where }))).digest : stored.digest;
+  const stored = await digestStream(readFileStream(path));
+  const diffId = gzipped ? (await digestStream(gunzip(readFileStream(path), { name: where }))).digest : stored.digest;
   const descriptor = { mediaType: gzipped ? MEDIA_TYPES.ociLayerGzip : MEDIA_TYPES.ociLayer, digest: stored.digest, size: stored.size };
-  const openStored = async () => verifyingStream(createReadStream(path), descriptor, where);
+  const openStored = async () => verifyingStream(readFileStream(path), descriptor, where);
   return {
     descriptor,
     diffId,

@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { writeFileStream } from '../io/file-streams.js';
 import { chmod, mkdir, mkdtemp, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -139,6 +139,6 @@ async function writeBlob(blobDir: string, blob: BlobToWrite): Promise<boolean> {
  * that does not close it).
  */
 export async function streamToNewFile(input: NodeJS.ReadableStream, path: string, mode = 0o644): Promise<void> {
-  await pipeline(input, createWriteStream(path, { flags: 'wx', mode }));
+  await pipeline(input, writeFileStream(path, { flags: 'wx', mode }));
 }
 

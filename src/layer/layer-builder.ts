@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { writeFileStream } from '../io/file-streams.js';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline, Transform } from 'node:stream';
@@ -78,7 +78,7 @@ export async function buildLayer(entries: AsyncIterable<TarInput> | Iterable<Tar
         ? zstdCompress(tar, level)
         : tar;
   try {
-    await pipelineAsync(stored, blobDigest, createWriteStream(tempPath, { flags: 'wx' }));
+    await pipelineAsync(stored, blobDigest, writeFileStream(tempPath, { flags: 'wx' }));
     const digest = blobDigest.digest();
     const finalPath = join(options.directory, digest.slice('sha256:'.length));
     await rename(tempPath, finalPath);
