@@ -6,42 +6,18 @@
 //   (c) peak memory of that build for a 10 MB and a 50 MB binary
 //   (d) the image's size overhead beyond the files that had to go in
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bigGoBinary, CACHE, CLI, GO, median, peakKiB, ratio, REPO, row, RUNS, shell, wall } from './lib.js';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cache = join(repo, '.cache', 'bench');
-const cli = join(repo, 'bin', 'fromscratch.js');
-const gzipStdin = join(repo, 'bench', 'gzip-stdin.js');
-const GO = process.env.GO123 ?? '/usr/lib/go-1.23/bin/go';
+const gzipStdin = join(REPO, 'bench', 'gzip-stdin.js');
 const GO_TOOLS = join(dirname(dirname(GO)), 'pkg', 'tool', 'linux_amd64');
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-/** Median wall time in ms of a shell command over RUNS runs (after one warm-up). */
-function wall(script) {
-  const run = () => {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync('bash', ['-c', `set -o pipefail; ${script}`], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.status !== 0) throw new Error(`${script} exited ${r.status}: ${r.stderr}`);
-    return ms;
-  };
-  run();
-  return median(Array.from({ length: RUNS }, run));
-}
 
 /** Median CPU seconds (user + sys, children included) of a shell command: steadier than wall time on a shared machine. */
 function cpu(script) {
   const run = () => {
-    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', 'bash', '-c', `set -o pipefail; ${script}`], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', ...shell(script)], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${script} exited ${r.status}: ${r.stderr}`);
     const [user, sys] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
     return (user + sys) * 1000;
@@ -49,39 +25,9 @@ function cpu(script) {
   return median(Array.from({ length: RUNS }, run));
 }
 
-/** Peak resident memory in KiB, from GNU time. */
-function peakKiB(argv) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
-  const lines = r.stderr.trim().split('\n');
-  return Number(lines[lines.length - 1]);
-}
-
-/** A Go binary of about `mb` MB (embedded pseudo-random payload), built once and cached: the same one bench/inspect.js uses. */
-function bigGoBinary(mb) {
-  const out = join(cache, `big-${mb}mb`);
-  if (existsSync(out)) return out;
-  const src = join(cache, `src-${mb}`);
-  mkdirSync(src, { recursive: true });
-  for (const f of ['go.mod', 'main.go']) copyFileSync(join(repo, 'bench', 'go', 'big', f), join(src, f));
-  const payload = Buffer.alloc(mb * 1024 * 1024);
-  let seed = Buffer.alloc(0);
-  for (let off = 0; off < payload.length; off += 64) {
-    seed = createHash('sha512').update(seed).update(String(off)).digest();
-    seed.copy(payload, off);
-  }
-  writeFileSync(join(src, 'payload.bin'), payload);
-  execFileSync(GO, ['build', '-trimpath', '-o', out, '.'], {
-    cwd: src,
-    env: { ...process.env, CGO_ENABLED: '0', GOPROXY: 'off', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', GOCACHE: join(repo, '.cache', 'go-build') },
-    stdio: 'inherit',
-  });
-  return out;
-}
-
 /** A ~50 MB layer tar of real binaries (Go's own tools: compressible like most image content), cached. */
 function layerTar() {
-  const out = join(cache, 'layer-50mb.tar');
+  const out = join(CACHE, 'layer-50mb.tar');
   if (existsSync(out)) return out;
   const files = ['compile', 'pprof', 'trace', 'link', 'cover'];
   execFileSync('tar', ['-cf', out, '--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-C', GO_TOOLS, ...files]);
@@ -89,16 +35,12 @@ function layerTar() {
 }
 
 const size = (path) => statSync(path).size;
-const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
 const mb = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`;
-function row(name, ours, theirs, theirName, unit = 'ms') {
-  console.log(`${name.padEnd(46)} ${ours.toFixed(1).padStart(8)} ${unit}  vs ${theirName.padEnd(28)} ${theirs.toFixed(1).padStart(8)} ${unit}  ratio ${ratio(ours, theirs)}`);
-}
 
 /** Builds `input` to an oci-archive and unpacks the files exactly as they went in; paths in the report's order. */
 function imageFiles(input) {
   const archive = join(work, 'files.tar');
-  const json = JSON.parse(execFileSync(process.execPath, [cli, 'build', input, '-o', `oci-archive:${archive}`, '--json'], { encoding: 'utf8' }));
+  const json = JSON.parse(execFileSync(process.execPath, [CLI, 'build', input, '-o', `oci-archive:${archive}`, '--json'], { encoding: 'utf8' }));
   const platform = json.platforms[0];
   const root = join(work, 'files-root');
   const blobs = join(work, 'files-blobs');
@@ -113,7 +55,7 @@ function imageFiles(input) {
   return { platform, paths, archive, root, top };
 }
 
-mkdirSync(cache, { recursive: true });
+mkdirSync(CACHE, { recursive: true });
 const work = mkdtempSync(join(tmpdir(), 'fromscratch-bench-build-'));
 try {
   console.log(`fromscratch build bench (median of ${RUNS} runs, ${process.version})`);
@@ -123,11 +65,11 @@ try {
   console.log(`(a) layer compression of a ${mb(size(tar))} tar of Go tool binaries`);
   const out = (name) => join(work, name);
   // Ours is a Node process: its start-up is part of every figure below (pigz and gzip start in about a millisecond).
-  console.log(`    node start-up floor (node -e 0): ${wall(`node -e 0`).toFixed(1)} ms`);
+  console.log(`    node start-up floor (node -e 0): ${wall(shell(`node -e 0`)).toFixed(1)} ms`);
   for (const level of [1, 6]) {
-    const ours = wall(`node ${gzipStdin} ${level} < ${tar} > ${out('ours.gz')}`);
-    const pigz = wall(`pigz -${level} -c < ${tar} > ${out('pigz.gz')}`);
-    const gzip = wall(`gzip -${level} -c < ${tar} > ${out('gzip.gz')}`);
+    const ours = wall(shell(`node ${gzipStdin} ${level} < ${tar} > ${out('ours.gz')}`));
+    const pigz = wall(shell(`pigz -${level} -c < ${tar} > ${out('pigz.gz')}`));
+    const gzip = wall(shell(`gzip -${level} -c < ${tar} > ${out('gzip.gz')}`));
     row(`gzipParallel -${level} (wall)`, ours, pigz, `pigz -${level}`);
     row(`gzipParallel -${level} (wall)`, ours, gzip, `gzip -${level} (one thread)`);
     row(`gzipParallel -${level} (CPU user+sys)`, cpu(`node ${gzipStdin} ${level} < ${tar} > ${out('ours.gz')}`), cpu(`pigz -${level} -c < ${tar} > ${out('pigz.gz')}`), `pigz -${level}`);
@@ -139,15 +81,15 @@ try {
   // (b) A whole build (inspect, plan, two layers, config, archive) vs just packing the same files.
   const big50 = bigGoBinary(50);
   const big10 = bigGoBinary(10);
-  const ourBuild = wall(`node ${cli} build ${big50} -o oci-archive:${out('big50.tar')} > /dev/null`);
+  const ourBuild = wall(shell(`node ${CLI} build ${big50} -o oci-archive:${out('big50.tar')} > /dev/null`));
   // The same files, unpacked from the image the build made (the binary, its zoneinfo, passwd, group, /tmp).
   const staged = imageFiles(big50);
-  const tarPigz = wall(`tar -C ${staged.root} -c ${staged.top.join(' ')} | pigz -6 > ${out('plain.tar.gz')}`);
+  const tarPigz = wall(shell(`tar -C ${staged.root} -c ${staged.top.join(' ')} | pigz -6 > ${out('plain.tar.gz')}`));
   row('build 50 MB binary -> oci-archive', ourBuild, tarPigz, 'tar c | pigz -6 (same files)');
 
   // (c) Streaming, never buffering a layer: the 50 MB build must not need 5x the memory of the 10 MB one.
-  const rss10 = peakKiB([process.execPath, cli, 'build', big10, '-o', `oci-archive:${out('rss10.tar')}`]);
-  const rss50 = peakKiB([process.execPath, cli, 'build', big50, '-o', `oci-archive:${out('rss50.tar')}`]);
+  const rss10 = peakKiB([process.execPath, CLI, 'build', big10, '-o', `oci-archive:${out('rss10.tar')}`]);
+  const rss50 = peakKiB([process.execPath, CLI, 'build', big50, '-o', `oci-archive:${out('rss50.tar')}`]);
   const rssNode = peakKiB([process.execPath, '-e', '0']);
   console.log(`(c) peak RSS: node -e 0 ${rssNode} KiB; build 10 MB ${rss10} KiB; build 50 MB ${rss50} KiB; growth 50/10 MB ${ratio(rss50, rss10)} (binary 5x bigger)`);
 
@@ -156,7 +98,7 @@ try {
   console.log('    (tar headers and padding, directory entries, two gzip streams, manifest and config); the oci-archive file adds');
   console.log('    index.json, oci-layout and its own tar framing');
   const inputs = [
-    ['httpsclient (Go source: binary + CA bundle)', join(repo, 'fixtures', 'go', 'httpsclient')],
+    ['httpsclient (Go source: binary + CA bundle)', join(REPO, 'fixtures', 'go', 'httpsclient')],
     ['big-10mb', big10],
     ['big-50mb', big50],
   ];

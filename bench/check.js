@@ -2,54 +2,15 @@
 // check's figures (issue 5), as ratios against what a person would
 // otherwise run: extracting the image's layers with `tar x` to look inside.
 // Run through bench/run.js (`npm run bench`), or alone after `npm run build`.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { bigGoBinary, CACHE, CLI, peakKiB, ratio, row, RUNS, wall } from './lib.js';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cache = join(repo, '.cache', 'bench');
-const cli = join(repo, 'bin', 'fromscratch.js');
-const GO = process.env.GO123 ?? '/usr/lib/go-1.23/bin/go';
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 /** Bumped when the images below change, so a cached one is rebuilt. */
 const IMAGE_REVISION = 1;
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-/** Median wall time in ms of `argv` over RUNS runs (after one warm-up); `before` runs untimed before each. */
-function wall(argv, before = () => {}) {
-  const run = () => {
-    before();
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.status !== 0 && r.status !== 1) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
-    return ms;
-  };
-  run();
-  return median(Array.from({ length: RUNS }, run));
-}
-
-/** Peak resident memory in KiB, from GNU time. */
-function peakKiB(argv) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  const lines = r.stderr.trim().split('\n');
-  return Number(lines[lines.length - 1]);
-}
-
-function ratio(a, b) {
-  return (a / b).toFixed(2) + 'x';
-}
-
-function row(name, ours, theirs, theirName, unit = 'ms') {
-  console.log(`${name.padEnd(46)} ${ours.toFixed(1).padStart(8)} ${unit}  vs ${theirName.padEnd(28)} ${theirs.toFixed(1).padStart(8)} ${unit}  ratio ${ratio(ours, theirs)}`);
-}
 
 /** Deterministic incompressible bytes (so gzip cannot shrink the layers away). */
 function noise(size, label) {
@@ -59,22 +20,6 @@ function noise(size, label) {
     seed = createHash('sha512').update(seed).digest();
     seed.copy(out, off);
   }
-  return out;
-}
-
-/** The bench's Go program (bench/go/big) with a payload of `mb` MB, built once. */
-function bigGoBinary(mb) {
-  const out = join(cache, `big-${mb}mb`);
-  if (existsSync(out)) return out;
-  const src = join(cache, `src-${mb}`);
-  mkdirSync(src, { recursive: true });
-  for (const f of ['go.mod', 'main.go']) copyFileSync(join(repo, 'bench', 'go', 'big', f), join(src, f));
-  writeFileSync(join(src, 'payload.bin'), noise(mb * 1024 * 1024, `payload-${mb}`));
-  execFileSync(GO, ['build', '-trimpath', '-o', out, '.'], {
-    cwd: src,
-    env: { ...process.env, CGO_ENABLED: '0', GOPROXY: 'off', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', GOCACHE: join(repo, '.cache', 'go-build') },
-    stdio: 'inherit',
-  });
   return out;
 }
 
@@ -95,7 +40,7 @@ function putBlob(layout, bytes) {
  * .cache/bench/check-image-<mb>mb; the layer blobs are what `tar x` gets.
  */
 function benchImage(mb, binary) {
-  const dir = join(cache, `check-image-${mb}mb-r${IMAGE_REVISION}`);
+  const dir = join(CACHE, `check-image-${mb}mb-r${IMAGE_REVISION}`);
   if (existsSync(join(dir, 'index.json'))) return dir;
   const temp = `${dir}.tmp-${process.pid}`;
   rmSync(temp, { recursive: true, force: true });
@@ -154,7 +99,7 @@ function imageBytes(layout) {
   return layerBlobs(layout).reduce((sum, b) => sum + statSync(b).size, 0);
 }
 
-mkdirSync(cache, { recursive: true });
+mkdirSync(CACHE, { recursive: true });
 console.log(`fromscratch check bench (median of ${RUNS} runs, ${process.version})`);
 const binary = bigGoBinary(10);
 const image100 = benchImage(100, binary);
@@ -164,19 +109,19 @@ const image20 = benchImage(20, binary);
 const out = mkdtempSync(join(tmpdir(), 'fromscratch-bench-tarx-'));
 try {
   const blobs = layerBlobs(image100);
-  const tarx = wall(['sh', '-c', blobs.map((b) => `tar -xzf ${b} -C ${out}`).join(' && ')], () => {
+  const tarx = wall(['sh', '-c', blobs.map((b) => `tar -xzf ${b} -C ${out}`).join(' && ')], { before: () => {
     rmSync(out, { recursive: true, force: true });
     mkdirSync(out);
-  });
-  const check = wall([process.execPath, cli, 'check', '--json', `oci:${image100}:bench`]);
+  } });
+  const check = wall([process.execPath, CLI, 'check', '--json', `oci:${image100}:bench`]);
   row(`check ${(imageBytes(image100) / 1e6).toFixed(0)} MB image (4 gzip layers)`, check, tarx, 'tar x of its layers');
 } finally {
   rmSync(out, { recursive: true, force: true });
 }
 
 // 2. Peak memory must not grow with the layers' size (the entrypoint binary is the same in both).
-const rss20 = peakKiB([process.execPath, cli, 'check', '--json', `oci:${image20}:bench`]);
-const rss100 = peakKiB([process.execPath, cli, 'check', '--json', `oci:${image100}:bench`]);
+const rss20 = peakKiB([process.execPath, CLI, 'check', '--json', `oci:${image20}:bench`]);
+const rss100 = peakKiB([process.execPath, CLI, 'check', '--json', `oci:${image100}:bench`]);
 const rssNode = peakKiB([process.execPath, '-e', '0']);
 console.log(
   `peak RSS: node -e 0 ${rssNode} KiB; check ${(imageBytes(image20) / 1e6).toFixed(0)} MB image ${rss20} KiB; check ${(imageBytes(image100) / 1e6).toFixed(0)} MB image ${rss100} KiB; growth 100/20 MB ${ratio(rss100, rss20)}`,

@@ -1,42 +1,12 @@
 #!/usr/bin/env node
 // inspect's figures (issue: foundation and inspect), as ratios against what
 // a person would otherwise run. Run through bench/run.js (`npm run bench`).
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { peakKiB, ratio, row, RUNS, walls } from './lib.js';
+import { bigGoBinary, CACHE, CLI, GO, peakKiB, ratio, REPO, row, RUNS, walls } from './lib.js';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cache = join(repo, '.cache', 'bench');
-const cli = join(repo, 'bin', 'fromscratch.js');
-const GO = process.env.GO123 ?? '/usr/lib/go-1.23/bin/go';
-
-/** A Go binary of about `mb` MB (embedded payload), built once and cached. */
-function bigGoBinary(mb) {
-  const out = join(cache, `big-${mb}mb`);
-  if (existsSync(out)) return out;
-  const src = join(cache, `src-${mb}`);
-  mkdirSync(src, { recursive: true });
-  for (const f of ['go.mod', 'main.go']) copyFileSync(join(repo, 'bench', 'go', 'big', f), join(src, f));
-  // Deterministic pseudo-random payload so it does not compress away.
-  const payload = Buffer.alloc(mb * 1024 * 1024);
-  let seed = Buffer.alloc(0);
-  for (let off = 0; off < payload.length; off += 64) {
-    seed = createHash('sha512').update(seed).update(String(off)).digest();
-    seed.copy(payload, off);
-  }
-  writeFileSync(join(src, 'payload.bin'), payload);
-  execFileSync(GO, ['build', '-trimpath', '-o', out, '.'], {
-    cwd: src,
-    env: { ...process.env, CGO_ENABLED: '0', GOPROXY: 'off', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', GOCACHE: join(repo, '.cache', 'go-build') },
-    stdio: 'inherit',
-  });
-  return out;
-}
-
-mkdirSync(cache, { recursive: true });
+mkdirSync(CACHE, { recursive: true });
 console.log(`fromscratch bench (median of ${RUNS} runs, compared commands taking turns, ${process.version})`);
 
 // 1. One big Go binary: wall time against Node's own start-up (our floor).
@@ -44,8 +14,8 @@ const big50 = bigGoBinary(50);
 const big10 = bigGoBinary(10);
 const [nodeFloor, inspect50, inspectText, fileGo] = walls(
   [process.execPath, '-e', '0'],
-  [process.execPath, cli, 'inspect', '--json', big50],
-  [process.execPath, cli, 'inspect', big50],
+  [process.execPath, CLI, 'inspect', '--json', big50],
+  [process.execPath, CLI, 'inspect', big50],
   ['sh', '-c', `file ${big50} >/dev/null && ${GO} version -m ${big50} >/dev/null`],
 );
 row(`inspect ${(statSync(big50).size / 1e6).toFixed(0)} MB Go binary`, inspect50, nodeFloor, 'node -e 0');
@@ -53,13 +23,13 @@ row('inspect (text) same binary', inspectText, nodeFloor, 'node -e 0');
 row('inspect same binary', inspect50, fileGo, 'file + go version -m');
 
 // 1b. How much of the file inspect reads (by offset, never whole).
-const readStats = spawnSync(process.execPath, [join(repo, 'bench', 'bytes-read.js'), big50], { encoding: 'utf8' });
+const readStats = spawnSync(process.execPath, [join(REPO, 'bench', 'bytes-read.js'), big50], { encoding: 'utf8' });
 if (readStats.status !== 0) throw new Error(readStats.stderr);
 console.log(readStats.stdout.trim());
 
 // 2. Peak memory must not grow with the file's size.
-const rss10 = peakKiB([process.execPath, cli, 'inspect', '--json', big10]);
-const rss50 = peakKiB([process.execPath, cli, 'inspect', '--json', big50]);
+const rss10 = peakKiB([process.execPath, CLI, 'inspect', '--json', big10]);
+const rss50 = peakKiB([process.execPath, CLI, 'inspect', '--json', big50]);
 const rssNode = peakKiB([process.execPath, '-e', '0']);
 console.log(`peak RSS: node -e 0 ${rssNode} KiB; inspect 10 MB ${rss10} KiB; inspect 50 MB ${rss50} KiB; growth 50/10 MB ${ratio(rss50, rss10)}`);
 
@@ -67,6 +37,6 @@ console.log(`peak RSS: node -e 0 ${rssNode} KiB; inspect 10 MB ${rss10} KiB; ins
 // /usr/bin (mostly C, a few big Go programs) and a Go toolchain's own tools.
 for (const dir of ['/usr/bin', dirname(dirname(GO)) + '/pkg/tool/linux_amd64']) {
   const count = readdirSync(dir).length;
-  const [ours, theirs] = walls([process.execPath, cli, 'inspect', '--json', '--fail-on', 'none', dir], ['sh', '-c', `file ${dir}/* >/dev/null; ${GO} version -m ${dir} >/dev/null`]);
+  const [ours, theirs] = walls([process.execPath, CLI, 'inspect', '--json', '--fail-on', 'none', dir], ['sh', '-c', `file ${dir}/* >/dev/null; ${GO} version -m ${dir} >/dev/null`]);
   row(`inspect ${dir.replace(/^\/usr\/lib\//, '')} (${count} entries)`, ours, theirs, 'file + go version -m');
 }

@@ -1,16 +1,26 @@
 // Helpers shared by the bench sections (bench/<section>.js): wall time,
 // peak memory and the one output line format, so every figure reads alike.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** Built inputs (big binaries, images, tars) kept between bench runs. */
+export const CACHE = join(REPO, '.cache', 'bench');
+export const CLI = join(REPO, 'bin', 'fromscratch.js');
+export const GO = process.env.GO123 ?? '/usr/lib/go-1.23/bin/go';
+export const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
 
-/** Wall time in ms of one run of `argv`; exit codes 0 and 1 count as success. */
-function once(argv, options = {}) {
+/** Wall time in ms of one run of `argv`; exit codes 0 and 1 count as success. `before` runs untimed first. */
+function once(argv, { before, ...options } = {}) {
+  before?.();
   const t0 = process.hrtime.bigint();
   const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30, ...options });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -18,7 +28,7 @@ function once(argv, options = {}) {
   return ms;
 }
 
-/** Median wall time in ms of `argv` over RUNS runs (after one warm-up). */
+/** Median wall time in ms of `argv` over RUNS runs (after one warm-up); options.before runs untimed before each. */
 export function wall(argv, options = {}) {
   once(argv, options);
   return median(Array.from({ length: RUNS }, () => once(argv, options)));
@@ -39,6 +49,7 @@ export function walls(...argvs) {
 /** Peak resident memory in KiB, from GNU time. */
 export function peakKiB(argv) {
   const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
   const lines = r.stderr.trim().split('\n');
   return Number(lines[lines.length - 1]);
 }
@@ -50,4 +61,35 @@ export function ratio(a, b) {
 /** One figure: ours against theirs, with the ratio. */
 export function row(name, ours, theirs, theirName, unit = 'ms') {
   console.log(`${name.padEnd(46)} ${ours.toFixed(1).padStart(8)} ${unit}  vs ${theirName.padEnd(28)} ${theirs.toFixed(1).padStart(8)} ${unit}  ratio ${ratio(ours, theirs)}`);
+}
+
+/** A shell pipeline as an argv for wall() and friends; a failing stage fails it. */
+export function shell(script) {
+  return ['bash', '-c', `set -o pipefail; ${script}`];
+}
+
+/**
+ * The bench's Go program (bench/go/big) with an embedded deterministic
+ * pseudo-random payload of `mb` MB, so it does not compress away: built once
+ * under .cache/bench/big-<mb>mb and shared by every section.
+ */
+export function bigGoBinary(mb) {
+  const out = join(CACHE, `big-${mb}mb`);
+  if (existsSync(out)) return out;
+  const src = join(CACHE, `src-${mb}`);
+  mkdirSync(src, { recursive: true });
+  for (const f of ['go.mod', 'main.go']) copyFileSync(join(REPO, 'bench', 'go', 'big', f), join(src, f));
+  const payload = Buffer.alloc(mb * 1024 * 1024);
+  let seed = Buffer.alloc(0);
+  for (let off = 0; off < payload.length; off += 64) {
+    seed = createHash('sha512').update(seed).update(String(off)).digest();
+    seed.copy(payload, off);
+  }
+  writeFileSync(join(src, 'payload.bin'), payload);
+  execFileSync(GO, ['build', '-trimpath', '-o', out, '.'], {
+    cwd: src,
+    env: { ...process.env, CGO_ENABLED: '0', GOPROXY: 'off', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', GOCACHE: join(REPO, '.cache', 'go-build') },
+    stdio: 'inherit',
+  });
+  return out;
 }

@@ -8,11 +8,10 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { CLI, median, REPO, row, RUNS } from './lib.js';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = (path) => import(join(repo, 'dist', path));
+const dist = (path) => import(join(REPO, 'dist', path));
 const { startFaultProxy, startRegistry } = await dist('testing/registry-server.js');
 const { memoryImage, layerFromTar } = await dist('image/memory.js');
 const { writeOciLayout } = await dist('image/oci-layout-writer.js');
@@ -21,22 +20,7 @@ const { writeTar } = await dist('layer/index.js');
 const { readAllCapped } = await dist('image/blob-streams.js');
 const { pushImage } = await dist('registry/push.js');
 
-const cli = join(repo, 'bin', 'fromscratch.js');
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const MB = Number(process.env.BENCH_REGISTRY_MB ?? 50);
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function ratio(a, b) {
-  return (a / b).toFixed(2) + 'x';
-}
-
-function row(name, ours, theirs, theirName, unit = 'ms') {
-  console.log(`${name.padEnd(46)} ${ours.toFixed(1).padStart(8)} ${unit}  vs ${theirName.padEnd(28)} ${theirs.toFixed(1).padStart(8)} ${unit}  ratio ${ratio(ours, theirs)}`);
-}
 
 /** Wall time in ms of one run of `argv` (asynchronous: a proxy in this process must keep forwarding meanwhile). */
 function timed(argv) {
@@ -90,7 +74,7 @@ try {
   // 1. Push: oci layout → docker:// on an empty registry.
   const [pushOurs, pushSkopeo] = await compare(
     () => startRegistry(),
-    (r) => timed([process.execPath, cli, 'copy', `oci:${layout}:t`, `docker://${r.host}/bench/app:1`]),
+    (r) => timed([process.execPath, CLI, 'copy', `oci:${layout}:t`, `docker://${r.host}/bench/app:1`]),
     (r) => timed(['skopeo', 'copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:t`, `docker://${r.host}/bench/app:1`]),
   );
   row(`push ${(layerSize / 1e6).toFixed(0)} MB image (oci: → docker://)`, pushOurs, pushSkopeo, 'skopeo copy');
@@ -102,7 +86,7 @@ try {
     const outDir = async (name) => ({ dir: join(work, `pull-${name}`), stop: () => rmSync(join(work, `pull-${name}`), { recursive: true, force: true }) });
     const [pullOurs, pullSkopeo] = await compare(
       outDir,
-      (o) => timed([process.execPath, cli, 'copy', `docker://${loaded.host}/bench/app:1`, `oci:${o.dir}:t`]),
+      (o) => timed([process.execPath, CLI, 'copy', `docker://${loaded.host}/bench/app:1`, `oci:${o.dir}:t`]),
       (o) => timed(['skopeo', 'copy', '--quiet', '--src-tls-verify=false', `docker://${loaded.host}/bench/app:1`, `oci:${o.dir}:t`]),
     );
     row(`pull ${(layerSize / 1e6).toFixed(0)} MB image (docker:// → oci:)`, pullOurs, pullSkopeo, 'skopeo copy');
@@ -115,7 +99,7 @@ try {
         async () => ({}),
         async () => {
           const before = proxy.upBytes;
-          const ms = await timed([process.execPath, cli, 'copy', `oci:${layout}:t`, `docker://${proxy.host}/bench/app:1`]);
+          const ms = await timed([process.execPath, CLI, 'copy', `oci:${layout}:t`, `docker://${proxy.host}/bench/app:1`]);
           oursBytes = proxy.upBytes - before;
           return ms;
         },

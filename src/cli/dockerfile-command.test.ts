@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DockerfileParser } from 'dockerfile-ast';
 import { FormatError, InputError, UsageError } from '../errors.js';
@@ -9,19 +8,11 @@ import { FIXTURE_SOURCES } from '../testing/fixture-key.js';
 import { fixture } from '../testing/fixtures.js';
 import { runDockerfile } from './dockerfile-command.js';
 import { main } from './main.js';
+import { withTempDir } from '../testing/temp-dir.js';
 
-
-async function withTempDir<T>(use: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'fromscratch-dockerfile-cli-'));
-  try {
-    return await use(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 test('dockerfile command: -o writes the Dockerfile atomically, replacing an old one, leaving no temporary file', async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir('dockerfile-cli', async (dir) => {
     const out = join(dir, 'Dockerfile');
     await writeFile(out, 'old content\n');
     assert.equal(await main(['dockerfile', fixture('go-https-client'), '-o', out]), 0);
@@ -52,7 +43,7 @@ test('dockerfile command: errors are one-line FromscratchErrors naming the input
   await assert.rejects(runDockerfile(text, {}), (e: unknown) => e instanceof FormatError && e.code === 'unsupported');
   await assert.rejects(runDockerfile(fixture('go-static'), { package: './cmd/x' }), (e: unknown) => e instanceof UsageError);
   await assert.rejects(runDockerfile(join(FIXTURE_SOURCES, 'go', 'static'), { tags: 'ok,$(rm -rf /)' }), (e: unknown) => e instanceof UsageError);
-  await withTempDir(async (dir) => {
+  await withTempDir('dockerfile-cli', async (dir) => {
     const out = join(dir, 'missing', 'Dockerfile');
     await assert.rejects(runDockerfile(fixture('go-static'), { output: out }), (e: unknown) => e instanceof InputError && e.code === 'not-found');
     assert.deepEqual(await readdir(dir), []);

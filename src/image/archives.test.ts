@@ -1,30 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FromscratchError, isFromscratchError } from '../errors.js';
 import { encodeEntryHeader, type NormalizedHeader } from '../layer/tar-writer.js';
 import { Rng, mutate } from '../testing/mutate.js';
-import { tinyImage } from '../testing/image-fixtures.js';
+import { asImage, tinyImage } from '../testing/image-fixtures.js';
 import { readAllCapped } from './blob-streams.js';
 import { readDockerArchive, writeDockerArchive } from './docker-archive.js';
 import { readOciArchive, writeOciArchive } from './oci-archive.js';
 import { MEDIA_TYPES, type Image, type ImageOrIndex } from './types.js';
-
-async function withTemp(use: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'fromscratch-archive-test-'));
-  try {
-    await use(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-function asImage(r: ImageOrIndex): Image {
-  if (r.kind !== 'image') throw new Error('not an image');
-  return r.image;
-}
+import { withTempDir } from '../testing/temp-dir.js';
 
 const drain = async (open: () => Promise<NodeJS.ReadableStream>): Promise<Uint8Array> => readAllCapped((await open()) as never, 1 << 24, 'test');
 
@@ -46,7 +32,7 @@ function rawTar(entries: { path: string; type?: NormalizedHeader['type']; linkna
 }
 
 test('oci-archive round-trips an image, is deterministic, and lists only layout names', async () => {
-  await withTemp(async (tmp) => {
+  await withTempDir('archive-test', async (tmp) => {
     const image = await tinyImage();
     await writeOciArchive(join(tmp, 'a.tar'), { kind: 'image', image }, { tag: 'v1' });
     await writeOciArchive(join(tmp, 'b.tar'), { kind: 'image', image }, { tag: 'v1' });
@@ -68,7 +54,7 @@ test('oci-archive round-trips an image, is deterministic, and lists only layout 
 });
 
 test('docker-archive round-trips: config bytes kept, layers uncompressed and named by diff id', async () => {
-  await withTemp(async (tmp) => {
+  await withTempDir('archive-test', async (tmp) => {
     const image = await tinyImage();
     const file = join(tmp, 'd.tar');
     await writeDockerArchive(file, { kind: 'image', image }, { repoTags: ['example.com/tiny:v1'] });
@@ -95,7 +81,7 @@ test('docker-archive round-trips: config bytes kept, layers uncompressed and nam
 });
 
 test('archives with unsafe or unexpected names are refused, and nothing lands outside', async () => {
-  await withTemp(async (tmp) => {
+  await withTempDir('archive-test', async (tmp) => {
     const cases: [string, Uint8Array][] = [
       ['dotdot', rawTar([{ path: '../escaped', data: new Uint8Array([1]) }])],
       ['nested-dotdot', rawTar([{ path: 'blobs/sha256/../../../escaped', data: new Uint8Array([1]) }])],
@@ -124,7 +110,7 @@ test('archives with unsafe or unexpected names are refused, and nothing lands ou
 });
 
 test('truncated archives fail with FormatErrors naming the file', async () => {
-  await withTemp(async (tmp) => {
+  await withTempDir('archive-test', async (tmp) => {
     const image = await tinyImage();
     const oci = join(tmp, 'o.tar');
     const docker = join(tmp, 'd.tar');
@@ -145,7 +131,7 @@ test('truncated archives fail with FormatErrors naming the file', async () => {
 });
 
 test('fuzz: mutated archives give FromscratchErrors or images, never other exceptions', async () => {
-  await withTemp(async (tmp) => {
+  await withTempDir('archive-test', async (tmp) => {
     const image = await tinyImage();
     const oci = join(tmp, 'o.tar');
     const docker = join(tmp, 'd.tar');

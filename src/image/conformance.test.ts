@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { lstat, mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GREETING, HELLO_SCRIPT, tinyImage } from '../testing/image-fixtures.js';
+import { asImage, GREETING, HELLO_SCRIPT, tinyImage } from '../testing/image-fixtures.js';
 import { readAllCapped } from './blob-streams.js';
 import { readDockerArchive, writeDockerArchive } from './docker-archive.js';
 import { readOciArchive, writeOciArchive } from './oci-archive.js';
@@ -13,6 +12,7 @@ import { readOciLayout } from './oci-layout.js';
 import { writeOciLayout } from './oci-layout-writer.js';
 import type { Image, ImageOrIndex } from './types.js';
 import { assertValidOciLayout } from './validate.js';
+import { withTempDir } from '../testing/temp-dir.js';
 
 /**
  * Our outputs read by independent implementations (skopeo, umoci), and
@@ -26,20 +26,6 @@ const run = promisify(execFile);
 async function tool(cmd: string, args: string[]): Promise<string> {
   const { stdout } = await run(cmd, args, { timeout: 30_000, maxBuffer: 16 << 20 });
   return stdout;
-}
-
-async function withTemp(use: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'fromscratch-conformance-'));
-  try {
-    await use(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-function asImage(r: ImageOrIndex): Image {
-  if (r.kind !== 'image') throw new Error('not an image');
-  return r.image;
 }
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
@@ -60,7 +46,7 @@ interface SkopeoInspect {
 }
 
 test('skopeo reads our oci layout, oci-archive and docker-archive', async () => {
-  await withTemp(async (tmp) => {
+  await withTempDir('conformance', async (tmp) => {
     const image = await tinyImage();
     const root = { kind: 'image', image } as const;
     const layout = join(tmp, 'layout');
@@ -86,7 +72,7 @@ test('skopeo reads our oci layout, oci-archive and docker-archive', async () => 
 });
 
 test('skopeo copy oci → oci-archive → docker-archive → oci, read back by us at every step', async () => {
-  await withTemp(async (tmp) => {
+  await withTempDir('conformance', async (tmp) => {
     const image = await tinyImage();
     const digest = (await image.descriptor()).digest;
     const layout = join(tmp, 'layout');
@@ -133,7 +119,7 @@ test('skopeo copy oci → oci-archive → docker-archive → oci, read back by u
 });
 
 test('umoci unpacks our layouts with the files and modes we put in', async () => {
-  await withTemp(async (tmp) => {
+  await withTempDir('conformance', async (tmp) => {
     const image = await tinyImage();
     const layout = join(tmp, 'layout');
     await writeOciLayout(layout, { kind: 'image', image }, { tag: 'v1' });

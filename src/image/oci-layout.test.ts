@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { FromscratchError, InputError } from '../errors.js';
-import { tinyImage } from '../testing/image-fixtures.js';
+import { asImage, tinyImage } from '../testing/image-fixtures.js';
 import { readAllCapped } from './blob-streams.js';
 import { canonicalJsonBytes } from './canonical-json.js';
 import { imageFromParts } from './memory.js';
@@ -14,23 +13,9 @@ import { OciLayout, readOciLayout } from './oci-layout.js';
 import { writeOciLayout } from './oci-layout-writer.js';
 import { MEDIA_TYPES, type Image, type ImageIndex, type ImageOrIndex } from './types.js';
 import { assertValidOciLayout } from './validate.js';
+import { withTempDir } from '../testing/temp-dir.js';
 
 const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
-async function withTemp(use: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'fromscratch-oci-test-'));
-  try {
-    await use(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-function asImage(r: ImageOrIndex): Image {
-  assert.equal(r.kind, 'image');
-  if (r.kind !== 'image') throw new Error('not an image');
-  return r.image;
-}
 
 async function drain(s: Readable): Promise<Uint8Array> {
   return readAllCapped(s, 1 << 24, 'test');
@@ -59,7 +44,7 @@ function indexOf(images: Image[], platforms: { architecture: string; os: string 
 }
 
 test('an image written to a layout reads back byte for byte, and conforms to the schemas', async () => {
-  await withTemp(async (tmp) => {
+  await withTempDir('oci-test', async (tmp) => {
     const dir = join(tmp, 'layout');
     const image = await tinyImage();
     const written = await writeOciLayout(dir, { kind: 'image', image }, { tag: 'v1' });
@@ -84,7 +69,7 @@ test('an image written to a layout reads back byte for byte, and conforms to the
 });
 
 test('writing into an existing layout merges index.json and replaces the same tag', async () => {
-  await withTemp(async (tmp) => {
+  await withTempDir('oci-test', async (tmp) => {
     const dir = join(tmp, 'layout');
     const a = await tinyImage();
     const b = await tinyImage({ marker: 'b' });
@@ -103,7 +88,7 @@ test('writing into an existing layout merges index.json and replaces the same ta
 });
 
 test('an index with its images round-trips, and its children resolve', async () => {
-  await withTemp(async (tmp) => {
+  await withTempDir('oci-test', async (tmp) => {
     const dir = join(tmp, 'layout');
     const amd = await tinyImage();
     const arm = await tinyImage({ marker: 'arm' });
@@ -121,7 +106,7 @@ test('an index with its images round-trips, and its children resolve', async () 
 });
 
 test('a failed write leaves an existing layout as it was', async () => {
-  await withTemp(async (tmp) => {
+  await withTempDir('oci-test', async (tmp) => {
     const dir = join(tmp, 'layout');
     await writeOciLayout(dir, { kind: 'image', image: await tinyImage() }, { tag: 'good' });
     const indexBefore = await readFile(join(dir, 'index.json'));
@@ -150,7 +135,7 @@ test('a failed write leaves an existing layout as it was', async () => {
 });
 
 test('hostile layouts: wrong blob bytes, missing tag, ../ in a digest', async () => {
-  await withTemp(async (tmp) => {
+  await withTempDir('oci-test', async (tmp) => {
     const dir = join(tmp, 'layout');
     const image = await tinyImage();
     await writeOciLayout(dir, { kind: 'image', image }, { tag: 'v1' });
@@ -188,7 +173,7 @@ test('hostile layouts: wrong blob bytes, missing tag, ../ in a digest', async ()
 });
 
 test('a config whose diff ids lie about the layers fails when a layer is decompressed', async () => {
-  await withTemp(async (tmp) => {
+  await withTempDir('oci-test', async (tmp) => {
     const source = await tinyImage();
     const layers = await source.layers();
     const lies = layers.map((_, i) => `sha256:${String(i).repeat(64)}`);
@@ -208,7 +193,7 @@ test('a config whose diff ids lie about the layers fails when a layer is decompr
 });
 
 test('a directory that is not a layout is not written into', async () => {
-  await withTemp(async (tmp) => {
+  await withTempDir('oci-test', async (tmp) => {
     await writeFile(join(tmp, 'precious.txt'), 'keep');
     await assert.rejects(writeOciLayout(tmp, { kind: 'image', image: await tinyImage() }), (e: unknown) => e instanceof InputError && /not an OCI layout/.test(e.message));
     assert.deepEqual(await readdir(tmp), ['precious.txt']);

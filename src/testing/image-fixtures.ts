@@ -1,7 +1,7 @@
 import { writeTar, type TarInput } from '../layer/index.js';
 import { readAllCapped } from '../image/blob-streams.js';
 import { layerFromTar, memoryImage } from '../image/memory.js';
-import type { Image } from '../image/types.js';
+import type { Image, ImageOrIndex } from '../image/types.js';
 
 /**
  * Tiny synthetic images for image backend tests: a few files in two
@@ -40,4 +40,10 @@ export async function tinyImage(options: { compression?: 'gzip' | 'none'; marker
     },
     layers: [layerFromTar(base, compression), layerFromTar(top, compression)],
   });
+}
+
+/** The image of a reader's result; a test fails when it got an index. */
+export function asImage(r: ImageOrIndex): Image {
+  if (r.kind !== 'image') throw new Error(`expected an image, got an ${r.kind}`);
+  return r.image;
 }
