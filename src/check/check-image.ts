@@ -65,7 +65,17 @@ const SHARED_OBJECT = /\.so(?:\.[0-9][0-9.]*)?$/;
  * streamed once; anything else is read by streaming its layer again.
  */
 export function keepForCheck(config: ContainerConfig | undefined): (path: string) => boolean {
-  const command = commandLine(config)[0]?.split('/').pop() ?? '';
+  return keepForAnalysis(commandLine(config)[0] ?? '');
+}
+
+/**
+ * What analysing `program` inside an image reads: the program (by name,
+ * wherever links put it), the loader's and the needs' configuration files,
+ * and every shared object. `check` and `inspect IMAGE:/path` both pass it to
+ * the indexing pass, so the layer holding the program is streamed once.
+ */
+export function keepForAnalysis(program: string): (path: string) => boolean {
+  const command = program.split('/').pop() ?? '';
   return (path) => {
     const name = path.slice(path.lastIndexOf('/') + 1);
     return (command !== '' && name === command) || CONFIG_FILES.has(path) || CONFIG_PATTERN.test(path) || SHARED_OBJECT.test(name);

@@ -1,4 +1,4 @@
-export { checkImage, keepForCheck, type CheckOptions, type CheckedPlatform } from './check-image.js';
+export { checkImage, keepForAnalysis, keepForCheck, type CheckOptions, type CheckedPlatform } from './check-image.js';
 export { CHECK_FINDING_IDS, type CheckFinding } from './findings.js';
 export { nsswitchFindings } from './nsswitch.js';
 export { resolveCommand, commandLine, envValue, DEFAULT_PATH, type ResolvedCommand } from './entrypoint.js';

@@ -6,6 +6,7 @@ import { openImageReference, type OpenedReference, type ReferenceOptions } from 
 import { platformText, selectPlatform } from '../image/platform.js';
 import { formatImageReference, parseImageReference } from '../image/refs.js';
 import type { Image, ImageOrIndex, Platform } from '../image/types.js';
+import { keepForAnalysis } from '../check/check-image.js';
 import { ImageRootFS } from '../rootfs/image-fs.js';
 import { exitCodeFor, parseFailOn, type InspectCommandOptions } from './inspect-command.js';
 import { progressFor, type Progress } from './progress.js';
@@ -71,7 +72,7 @@ interface OpenedImageRoot {
   readonly opened: OpenedReference;
 }
 
-async function openImageRoot(refText: string, options: InspectCommandOptions, progress: Progress): Promise<OpenedImageRoot> {
+async function openImageRoot(refText: string, paths: readonly string[], options: InspectCommandOptions, progress: Progress): Promise<OpenedImageRoot> {
   const ref = parseImageReference(refText);
   const name = formatImageReference(ref);
   const referenceOptions: ReferenceOptions = {
@@ -83,7 +84,9 @@ async function openImageRoot(refText: string, options: InspectCommandOptions, pr
   const opened = await openImageReference(ref, referenceOptions);
   try {
     const image = await chooseImage(opened.root, name);
-    return { fs: await ImageRootFS.open(image, name), opened };
+    // The files asked for, their loader's configuration and the libraries are kept by the one indexing pass: a registry layer is downloaded once.
+    const keeps = paths.map(keepForAnalysis);
+    return { fs: await ImageRootFS.open(image, name, { keep: (p) => keeps.some((keep) => keep(p)) }), opened };
   } catch (e) {
     await opened.close();
     throw e;
@@ -140,7 +143,7 @@ export async function runInspectInImages(
     for (const { ref, path } of wanted) {
       let root = roots.get(ref);
       if (!root) {
-        root = await openImageRoot(ref, options, progress);
+        root = await openImageRoot(ref, wanted.filter((w) => w.ref === ref).map((w) => w.path), options, progress);
         roots.set(ref, root);
       }
       const report = await inspectInImage(root.fs, `${ref}:${path}`, path);
