@@ -5,7 +5,11 @@ import { platformText, selectPlatform } from '../image/platform.js';
 import { formatImageReference, parseImageReference } from '../image/refs.js';
 import { MEDIA_TYPES, type Digest, type Image, type ImageConfig, type Layer, type Platform } from '../image/types.js';
 import { ImageRootFS } from '../rootfs/index.js';
+import { PromiseMemo } from '../util/memo.js';
 import type { BuildPlan, PlannedFile } from './plan.js';
+
+/** More platforms than any index has: the memo never starts afresh in one build. */
+const MAX_PLATFORMS = 256;
 
 /**
  * `--base IMAGE`: our layers go on top of an existing image instead of
@@ -37,18 +41,11 @@ export async function openBase(text: string): Promise<OpenedBase> {
   const ref = parseImageReference(text);
   const name = formatImageReference(ref);
   const opened: OpenedReference = await openImageReference(ref);
-  const cache = new Map<string, Promise<BaseImage>>();
+  // One base image per platform, however many binaries a multi-arch build has for it.
+  const perPlatform = new PromiseMemo<BaseImage>(MAX_PLATFORMS);
   return {
     name,
-    forPlatform(platform) {
-      const key = platformText(platform);
-      let found = cache.get(key);
-      if (found === undefined) {
-        found = baseFor(opened, name, platform);
-        cache.set(key, found);
-      }
-      return found;
-    },
+    forPlatform: (platform) => perPlatform.get(platformText(platform), () => baseFor(opened, name, platform)),
     close: () => opened.close(),
   };
 }

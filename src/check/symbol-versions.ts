@@ -4,6 +4,7 @@ import type { ElfFile } from '../elf/types.js';
 import { isFromscratchError } from '../errors.js';
 import type { RootFS } from '../fs/rootfs.js';
 import type { CheckFinding } from './findings.js';
+import { PromiseMemo } from '../util/memo.js';
 
 /**
  * GNU symbol versions checked in the image: every version an object needs
@@ -13,18 +14,14 @@ import type { CheckFinding } from './findings.js';
  * loads, each library read once.
  */
 export async function symbolVersionFindings(fs: RootFS, entrypoint: string, elf: ElfFile, libraries: readonly LibraryEntry[]): Promise<CheckFinding[]> {
-  const parsed = new Map<string, Promise<ElfFile | undefined>>();
-  const load = (path: string): Promise<ElfFile | undefined> => {
-    let pending = parsed.get(path);
-    if (!pending) {
-      pending = fs.open(path).then(
+  const parsed = new PromiseMemo<ElfFile | undefined>(Math.max(1, libraries.length + 1));
+  const load = (path: string): Promise<ElfFile | undefined> =>
+    parsed.get(path, () =>
+      fs.open(path).then(
         (source) => parseElf(source).catch((e: unknown) => (isFromscratchError(e) ? undefined : Promise.reject(e))),
         (e: unknown) => (isFromscratchError(e) ? undefined : Promise.reject(e)),
-      );
-      parsed.set(path, pending);
-    }
-    return pending;
-  };
+      ),
+    );
   // Which path each object's DT_NEEDED name resolved to (the loader finds one copy per name).
   const pathOf = new Map<string, string>();
   for (const lib of libraries) if (lib.path !== null && !pathOf.has(lib.name)) pathOf.set(lib.name, lib.path);
