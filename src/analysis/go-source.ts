@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { InputError, FormatError } from '../errors.js';
@@ -214,14 +213,18 @@ async function scanSources(packages: readonly ListedPackage[]): Promise<Map<GoNe
 }
 
 async function readBounded(path: string, max: number): Promise<string> {
-  const handle = await open(path, 'r').catch(() => undefined);
-  if (!handle) return '';
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return '';
+  }
   try {
     const buffer = Buffer.alloc(max);
-    const { bytesRead } = await handle.read(buffer, 0, max, 0);
+    const bytesRead = readSync(fd, buffer, 0, max, 0);
     return buffer.subarray(0, bytesRead).toString('utf8');
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -240,7 +243,7 @@ function cgoFix(pkg: string, module: string): string {
  */
 export async function analyseGoSource(dir: string, options: GoSourceOptions = {}): Promise<GoSourceAnalysis> {
   const absolute = resolve(dir);
-  const info = await stat(absolute).catch(() => undefined);
+  const info = statOrUndefined(absolute);
   if (!info) throw new InputError('not-found', `${dir}: no such directory`);
   if (!info.isDirectory()) throw new InputError('io', `${dir}: not a directory`);
   const goBinary = options.goBinary ?? defaultGoBinary();
@@ -322,4 +325,12 @@ export async function analyseGoSource(dir: string, options: GoSourceOptions = {}
 
 function oneLine(text: string): string {
   return text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).join('; ');
+}
+
+function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }

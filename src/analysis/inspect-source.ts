@@ -1,5 +1,4 @@
-import { readdirSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { describeError } from '../errors.js';
 import { analyseGoSource } from './go-source.js';
 import { recommendBase } from './recommend.js';
@@ -26,7 +25,7 @@ export async function isGoSourceDir(dir: string): Promise<boolean> {
 export async function inspectGoSource(dir: string): Promise<InspectReport> {
   const base = emptyReport(dir);
   try {
-    if (!(await stat(dir)).isDirectory()) throw new Error(`${dir}: not a directory`);
+    if (!statSync(dir).isDirectory()) throw new Error(`${dir}: not a directory`);
     const a = await analyseGoSource(dir);
     const findings: Finding[] = a.culprits.map((c) => ({
       id: 'cgo-package',

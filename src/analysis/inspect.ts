@@ -1,4 +1,4 @@
-import { realpath } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { openExecutable } from '../binary/open.js';
 import { describeError } from '../errors.js';
@@ -55,8 +55,16 @@ export async function inspectFile(path: string, options: InspectOptions): Promis
 async function pathInsideRoot(path: string, rootDir: string): Promise<string> {
   // On the host the loader resolves the links itself (from this path, inside the root).
   if (rootDir === '/') return resolvePath(path);
-  const abs = await realpath(path).catch(() => resolvePath(path));
-  const root = await realpath(rootDir).catch(() => resolvePath(rootDir));
+  const abs = realOrResolved(path);
+  const root = realOrResolved(rootDir);
   if (abs === root || abs.startsWith(root + '/')) return abs.slice(root.length) || '/';
   return '/' + (abs.split('/').pop() ?? 'binary');
+}
+
+function realOrResolved(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return resolvePath(path);
+  }
 }

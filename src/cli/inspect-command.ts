@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { atLeast, type InspectReport, type Severity } from '../analysis/report.js';
-import { expandInputs, mapOrdered } from '../analysis/scan.js';
+import { expandInputs } from '../analysis/scan.js';
 import { UsageError } from '../errors.js';
-import { createInspector, createWorkerInspector } from './inspector.js';
+import { inspectAll } from './inspector.js';
 import { renderInspectText } from './render-inspect.js';
 import { styleFor, type Style } from './style.js';
 import { writeStdout } from '../io/stdout.js';
@@ -54,21 +54,14 @@ export async function runInspect(inputs: readonly string[], options: InspectComm
   const jobs = parseJobs(options.jobs);
   const rootDir = resolve(options.root ?? '/');
   const targets = await expandInputs(inputs);
-  const pool = createWorkerInspector(rootDir, targets.length);
-  const inspect = pool?.inspect ?? createInspector(rootDir);
   const reports: InspectReport[] = [];
   // Asked only for text: looking at process.stdout creates the stream writeStdout avoids.
   let style: Style | undefined;
-  try {
-    // With workers, keep each busy with a few tasks in flight.
-    await mapOrdered(targets, pool ? Math.max(jobs, 16) : jobs, inspect, (report) => {
-      if (report === undefined) return;
-      reports.push(report);
-      writeStdout(options.json ? JSON.stringify(report) + '\n' : renderInspectText(report, (style ??= styleFor(process.stdout))));
-    });
-  } finally {
-    await pool?.close();
-  }
+  await inspectAll(targets, rootDir, jobs, (report) => {
+    if (report === undefined) return;
+    reports.push(report);
+    writeStdout(options.json ? JSON.stringify(report) + '\n' : renderInspectText(report, (style ??= styleFor(process.stdout))));
+  });
   if (!options.json) {
     for (const r of reports) if (r.error !== null) process.stderr.write(`fromscratch: ${r.error.message}\n`);
   }

@@ -1,10 +1,18 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createInspector, type InspectTask } from './inspector.js';
+import { createInspector, type HelperData, type HelperMessage, type InspectTask } from './inspector.js';
 
-// A worker of a directory scan: the same inspector as the main thread, with
-// its own caches, answering one task per message.
-const { rootDir } = workerData as { rootDir: string };
+// A helper thread of a directory scan (see inspectAll): the same inspector
+// as the main thread, with its own caches, taking the next file from the
+// counter all threads share until none is left.
+const { rootDir, tasks, counter } = workerData as HelperData;
 const inspect = createInspector(rootDir);
-parentPort?.on('message', (message: { id: number; task: InspectTask }) => {
-  void inspect(message.task).then((report) => parentPort?.postMessage({ id: message.id, report }));
-});
+const next = new Int32Array(counter);
+void (async () => {
+  for (;;) {
+    const index = Atomics.add(next, 0, 1);
+    if (index >= tasks.length) break;
+    const report = await inspect(tasks[index] as InspectTask);
+    parentPort?.postMessage({ index, report } satisfies HelperMessage);
+  }
+  parentPort?.postMessage({ done: true } satisfies HelperMessage);
+})();

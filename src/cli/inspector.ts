@@ -7,7 +7,7 @@ import { inspectFile } from '../analysis/inspect.js';
 import { inspectGoSource } from '../analysis/inspect-source.js';
 import { newNssImportsCache, nssImportsVisitor } from '../analysis/nss.js';
 import type { InspectReport } from '../analysis/report.js';
-import type { ScanTarget } from '../analysis/scan.js';
+import { mapOrdered, type ScanTarget } from '../analysis/scan.js';
 import { CachedRootFS, HostRootFS } from '../fs/index.js';
 import { LinkerSession } from '../linker/index.js';
 
@@ -26,75 +26,130 @@ export function createInspector(rootDir: string): Inspector {
   return (t) => (t.goSource ? inspectGoSource(t.path) : inspectFile(t.path, { root, rootDir, session, nssCache, skipNonBinaries: t.discovered }));
 }
 
-/** Below this many files a worker's start-up (loading the code again) costs more than it saves. */
-const WORKER_THRESHOLD = 64;
 /**
- * Fewer cores than this and the scan stays on one thread: every worker
- * warms its own JIT and reads the same libraries again, which on two cores
- * cost about as much as the second core gave (measured on /usr/bin: one
- * thread 1.6 s of CPU, two workers 2.9 s), and lost outright when other
- * programs were busy too.
+ * Below this many files a helper thread costs more than it saves: it loads
+ * the code again, warms its own JIT and reads most of the same libraries,
+ * and it takes the core V8's own compiler and garbage-collector threads
+ * otherwise use. Measured on two cores: /usr/sbin (220 entries) a little
+ * slower with a helper, /usr/bin (1,100 entries) 10-20% faster.
  */
-const MIN_CORES_FOR_WORKERS = 4;
+const HELPER_THRESHOLD = 256;
+/** More helpers than this gain little: they all read the same libraries and warm their own JIT. */
+const MAX_HELPERS = 3;
+/** The main thread lets helper threads' results in (an event-loop turn) after this many of its own files. */
+const YIELD_EVERY = 8;
+
+/** What a helper thread is given: the whole scan, and the shared counter every thread takes its next file from. */
+export interface HelperData {
+  readonly rootDir: string;
+  readonly tasks: readonly InspectTask[];
+  readonly counter: SharedArrayBuffer;
+}
+
+/** What a helper thread sends back: one report, or that it has taken its last file. */
+export type HelperMessage = { readonly index: number; readonly report: InspectReport | undefined } | { readonly done: true };
 
 /**
- * Spreads a big scan over worker threads, one per core: the reading is
- * synchronous and the parsing is CPU work, so one thread uses one core.
- * Each worker keeps its own caches. Returns undefined when workers would
- * not help (few files, one core) or their code cannot be found.
+ * Inspects every target and hands the reports to `emit` in target order as
+ * soon as each prefix is complete, so a long scan streams its output.
+ *
+ * A big scan is shared between this thread and helper threads (one per
+ * further core): every thread takes the next file from one shared counter,
+ * so a thread held up by a big Go binary never leaves files waiting behind
+ * it, and nothing is split ahead of time. The reads are synchronous and the
+ * parsing is CPU work, so one thread keeps one core busy. Each thread keeps
+ * its own caches.
  */
-export function createWorkerInspector(rootDir: string, taskCount: number): { inspect: Inspector; close(): Promise<void> } | undefined {
-  // FROMSCRATCH_WORKERS=n asks for n workers whatever the cores (0: one thread; debugging, comparisons).
-  const fromEnv = process.env.FROMSCRATCH_WORKERS;
-  const available = availableParallelism();
-  const wanted = fromEnv === undefined ? (available >= MIN_CORES_FOR_WORKERS ? available : 1) : Number(fromEnv);
-  const cores = Number.isInteger(wanted) ? Math.min(wanted, 4) : 1;
-  if (taskCount < WORKER_THRESHOLD || cores < 2) return undefined;
-  const script = workerScript();
-  if (script === undefined) return undefined;
+export async function inspectAll(
+  targets: readonly InspectTask[],
+  rootDir: string,
+  jobs: number,
+  emit: (report: InspectReport | undefined) => void,
+): Promise<void> {
+  const local = createInspector(rootDir);
+  const helperCount = helpersFor(targets.length);
+  const script = helperCount > 0 ? workerScript() : undefined;
+  if (script === undefined) {
+    await mapOrdered(targets, jobs, local, (report) => emit(report));
+    return;
+  }
   // Loaded only here: worker_threads and the streams it needs cost every start-up a few milliseconds.
   const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
-  const pending = new Map<number, { resolve: (r: InspectReport | undefined) => void; reject: (e: unknown) => void }>();
-  const load: number[] = [];
+  const counter = new SharedArrayBuffer(4);
+  const next = new Int32Array(counter);
+  const results: (InspectReport | undefined)[] = new Array<InspectReport | undefined>(targets.length);
+  const ready = new Uint8Array(targets.length);
+  let nextToEmit = 0;
   let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const store = (index: number, report: InspectReport | undefined): void => {
+    results[index] = report;
+    ready[index] = 1;
+    while (nextToEmit < targets.length && ready[nextToEmit] === 1) {
+      const r = results[nextToEmit];
+      results[nextToEmit] = undefined;
+      nextToEmit++;
+      emit(r);
+    }
+    if (nextToEmit === targets.length) wake?.();
+  };
+  const data: HelperData = { rootDir, tasks: targets, counter };
   let closing = false;
-  const workers = Array.from({ length: cores }, (_, i) => {
-    const worker = new Worker(script, { workerData: { rootDir } });
-    load[i] = 0;
-    worker.on('message', (m: { id: number; report: InspectReport | undefined }) => {
-      load[i] = (load[i] ?? 1) - 1;
-      pending.get(m.id)?.resolve(m.report);
-      pending.delete(m.id);
+  const helpers = Array.from({ length: helperCount }, () => {
+    const worker = new Worker(script, { workerData: data });
+    // Set once it has sent every report: it then exits on its own, which is no failure.
+    let finished = false;
+    worker.on('message', (m: HelperMessage) => {
+      if ('done' in m) finished = true;
+      else store(m.index, m.report);
     });
-    // A worker that dies fails the scan at once (never a hang on its unanswered tasks).
+    // A helper that dies fails the scan at once (never a hang on the files it had taken).
     const fail = (e: unknown): void => {
       failure ??= e instanceof Error ? e : new Error(`inspect worker stopped (${String(e)})`);
-      for (const p of pending.values()) p.reject(failure);
-      pending.clear();
+      wake?.();
     };
     worker.on('error', fail);
     worker.on('exit', (code) => {
-      if (!closing) fail(new Error(`inspect worker exited with code ${code}`));
+      if (!closing && !finished) fail(new Error(`inspect worker exited with code ${code} before it finished`));
     });
     return worker;
   });
-  let nextId = 0;
-  const inspect: Inspector = (task) =>
-    new Promise((resolve, reject) => {
-      if (failure) return reject(failure);
-      const id = nextId++;
-      // The least loaded worker: big Go binaries take far longer than small C ones.
-      let pick = 0;
-      for (let i = 1; i < workers.length; i++) if ((load[i] ?? 0) < (load[pick] ?? 0)) pick = i;
-      load[pick] = (load[pick] ?? 0) + 1;
-      pending.set(id, { resolve, reject });
-      workers[pick]?.postMessage({ id, task });
-    });
-  const close = async (): Promise<void> => {
+  try {
+    const runner = async (): Promise<void> => {
+      let sinceYield = 0;
+      for (;;) {
+        if (failure) return;
+        const index = Atomics.add(next, 0, 1);
+        if (index >= targets.length) return;
+        store(index, await local(targets[index] as InspectTask));
+        if (++sinceYield === YIELD_EVERY) {
+          sinceYield = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, jobs) }, runner));
+    if (nextToEmit < targets.length && !failure) await new Promise<void>((resolve) => (wake = resolve));
+    if (failure) throw failure;
+  } finally {
     closing = true;
-    await Promise.all(workers.map((w) => w.terminate()));
-  };
-  return { inspect, close };
+    await Promise.all(helpers.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * How many helper threads a scan of `taskCount` files gets: one per core
+ * beyond this thread's, up to MAX_HELPERS, none for small scans.
+ * FROMSCRATCH_WORKERS=n asks for n helpers whatever the cores (0: one thread; debugging, comparisons).
+ */
+function helpersFor(taskCount: number): number {
+  const fromEnv = process.env.FROMSCRATCH_WORKERS;
+  if (fromEnv !== undefined) {
+    const n = Number(fromEnv);
+    return Number.isInteger(n) && n > 0 ? Math.min(n, MAX_HELPERS) : 0;
+  }
+  if (taskCount < HELPER_THRESHOLD) return 0;
+  return Math.min(availableParallelism() - 1, MAX_HELPERS);
 }
 
 /**
