@@ -46,12 +46,18 @@ console.log(`peak RSS: node -e 0 ${rssNode} KiB; inspect 10 MB ${rss10} KiB; ins
 
 // 3. Directories of binaries, one process each side: a distribution's
 // /usr/bin (mostly C, a few big Go programs), /usr/sbin (C only) and a Go
-// toolchain's own tools.
+// toolchain's own tools. Against file + go version -m (the issue's
+// comparison), and against file + ldd + go version -m: ldd is what a person
+// runs for the library closure inspect reports too, so that is the same
+// answer from the tools.
 for (const dir of ['/usr/bin', '/usr/sbin', dirname(dirname(GO)) + '/pkg/tool/linux_amd64']) {
   const count = readdirSync(dir).length;
-  const [ours, theirs] = walls(
+  const [ours, theirs, withLdd] = walls(
     [process.execPath, CLI, 'inspect', '--json', '--fail-on', 'none', dir],
     ['sh', '-c', `file ${dir}/* >/dev/null; ${GO} version -m ${dir} >/dev/null 2>&1; true`],
+    ['sh', '-c', `file ${dir}/* >/dev/null; for f in ${dir}/*; do ldd "$f" >/dev/null 2>&1; done; ${GO} version -m ${dir} >/dev/null 2>&1; true`],
   );
-  row(`inspect ${dir.replace(/^\/usr\/lib\//, '')} (${count} entries)`, ours, theirs, 'file + go version -m');
+  const name = `inspect ${dir.replace(/^\/usr\/lib\//, '')} (${count} entries)`;
+  row(name, ours, theirs, 'file + go version -m');
+  row(name, ours, withLdd, 'file + ldd + go version -m');
 }
