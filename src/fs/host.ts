@@ -128,11 +128,17 @@ export class HostRootFS implements RootFS {
   }
 
   /**
-   * Resolves `path` inside the root. Returns undefined when a component is
-   * missing, a non-directory is used as a directory, the path grows past
-   * PATH_MAX, or more than MAX_SYMLINK_HOPS links are met.
+   * Resolves `path` inside the root, once per path: a library search probes
+   * a candidate, takes its real path and opens it, three walks of the same
+   * path (the tree is at rest, see above). Returns undefined when a
+   * component is missing, a non-directory is used as a directory, the path
+   * grows past PATH_MAX, or more than MAX_SYMLINK_HOPS links are met.
    */
-  private async walk(path: string, followLast: boolean): Promise<Walked | undefined> {
+  private walk(path: string, followLast: boolean): Promise<Walked | undefined> {
+    return this.walks.get(followLast ? `1${path}` : `0${path}`, () => this.walkUncached(path, followLast));
+  }
+
+  private async walkUncached(path: string, followLast: boolean): Promise<Walked | undefined> {
     if (typeof path !== 'string' || path.includes('\0') || Buffer.byteLength(path) > MAX_PATH_BYTES) return undefined;
     // "link/" names what the link points to, as it does for the kernel.
     if (path.endsWith('/')) followLast = true;
@@ -182,6 +188,7 @@ export class HostRootFS implements RootFS {
    * is at rest (see above).
    */
   private readonly lstats = new PromiseMemo<Stats | undefined>(100_000);
+  private readonly walks = new PromiseMemo<Walked | undefined>(100_000);
   private readonly links = new PromiseMemo<string | undefined>(100_000);
 
   private lstatHost(hostPath: string, asked: string): Promise<Stats | undefined> {
