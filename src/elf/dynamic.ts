@@ -1,4 +1,4 @@
-import { ByteView } from '../io/bytes.js';
+import { ByteView, MAX_SAFE_BIGINT } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
 import { StringTable } from './strings.js';
 import {
@@ -78,9 +78,11 @@ export async function readDynamic(
   let flags = 0;
   let flags1 = 0;
   let unresolved = 0;
+  const held = strings ? await strings.prepare() : false;
   const text = async (value: bigint): Promise<string> => {
-    const s = value <= BigInt(Number.MAX_SAFE_INTEGER) && strings ? await strings.get(Number(value)) : undefined;
-    if (s === undefined) unresolved++;
+    const index = Number(value);
+    const s = value <= MAX_SAFE_BIGINT && strings ? (held ? strings.getHeld(index) : await strings.get(index)) : undefined;
+    if (s === undefined || s === null) unresolved++;
     return s ?? '';
   };
   for (const e of entries) {

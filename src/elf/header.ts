@@ -1,5 +1,5 @@
 import { FormatError } from '../errors.js';
-import { ByteView } from '../io/bytes.js';
+import { ByteView, MAX_SAFE_BIGINT } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
 import type { ElfHeader } from './types.js';
 
@@ -113,5 +113,5 @@ export function parseElfHeader(head: Uint8Array, name: string): ElfHeader {
  * parsing that can go on without them does.
  */
 export function clampOffset(value: bigint): number {
-  return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(value);
+  return value > MAX_SAFE_BIGINT ? Number.MAX_SAFE_INTEGER : Number(value);
 }

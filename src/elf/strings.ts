@@ -45,14 +45,10 @@ export class StringTable {
    */
   async get(index: number, maxLength = MAX_STRING): Promise<string | undefined> {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.size || this.scanned > SCAN_BUDGET) return undefined;
+    if (this.whole === undefined) await this.prepare();
+    const held = this.getHeld(index, maxLength);
+    if (held !== null) return held;
     const limit = Math.min(this.size, index + maxLength);
-    if (this.whole === undefined) this.whole = this.size <= SMALL_TABLE ? await this.readWholeIfAscii() : null;
-    if (this.whole !== null) {
-      const nul = this.whole.indexOf('\0', index);
-      const end = nul === -1 || nul > limit ? limit : nul;
-      this.scanned += end - index + 1;
-      return this.whole.slice(index, end);
-    }
     const parts: Uint8Array[] = [];
     let pos = index;
     while (pos < limit) {
@@ -70,6 +66,29 @@ export class StringTable {
       if (usable.length === 0) break;
     }
     return decodeUtf8(parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts));
+  }
+
+  /**
+   * Reads a small ASCII table whole (once), after which getHeld answers
+   * without a promise per string: a file's thirty section names each cost an
+   * await before, over every file of a scan. False when the table is not
+   * held whole (large, or not ASCII): then `get` reads it by chunks.
+   */
+  async prepare(): Promise<boolean> {
+    // An empty table (or one whose offset is outside the file) reads nothing: every index is out of range.
+    if (this.whole === undefined) this.whole = this.size === 0 ? '' : this.size <= SMALL_TABLE ? await this.readWholeIfAscii() : null;
+    return this.whole !== null;
+  }
+
+  /** `get` for a table held whole (see prepare): the string, undefined where `get` gives undefined, or null when the table is not held. */
+  getHeld(index: number, maxLength = MAX_STRING): string | undefined | null {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.size || this.scanned > SCAN_BUDGET) return undefined;
+    if (this.whole === undefined || this.whole === null) return null;
+    const limit = Math.min(this.size, index + maxLength);
+    const nul = this.whole.indexOf('\0', index);
+    const end = nul === -1 || nul > limit ? limit : nul;
+    this.scanned += end - index + 1;
+    return this.whole.slice(index, end);
   }
 
   /**

@@ -73,9 +73,9 @@ function segment64(v: ByteView, at: number): ElfSegment {
   return {
     type: v.u32(at),
     flags: v.u32(at + 4),
-    offset: clampOffset(v.u64(at + 8)),
+    offset: v.u64Offset(at + 8),
     vaddr: v.u64(at + 16),
-    fileSize: clampOffset(v.u64(at + 32)),
+    fileSize: v.u64Offset(at + 32),
     memSize: v.u64(at + 40),
     align: v.u64(at + 48),
   };
@@ -149,11 +149,11 @@ function section64(v: ByteView, at: number, index: number): Omit<ElfSection, 'na
     type: v.u32(at + 4),
     flags: v.u64(at + 8),
     addr: v.u64(at + 16),
-    offset: clampOffset(v.u64(at + 24)),
-    size: clampOffset(v.u64(at + 32)),
+    offset: v.u64Offset(at + 24),
+    size: v.u64Offset(at + 32),
     link: v.u32(at + 40),
     info: v.u32(at + 44),
-    entsize: clampOffset(v.u64(at + 56)),
+    entsize: v.u64Offset(at + 56),
   };
 }
 
@@ -196,8 +196,9 @@ async function sectionNames(
   if (strings.size < table.size) warnings.push(`section name table runs past the end of the file`);
   const names: string[] = [];
   let bad = 0;
+  const held = await strings.prepare();
   for (const offset of nameOffsets) {
-    const name = await strings.get(offset, MAX_SECTION_NAME);
+    const name = held ? strings.getHeld(offset, MAX_SECTION_NAME) : await strings.get(offset, MAX_SECTION_NAME);
     if (name === undefined && offset !== 0) bad++;
     names.push(name ?? '');
   }

@@ -46,6 +46,17 @@ export class ByteView {
     this.check(offset, 8);
     return this.view.getBigUint64(offset, this.littleEndian);
   }
+  /**
+   * An unsigned 64-bit file offset or size as a number, past 2^53 - 1 clamped
+   * to Number.MAX_SAFE_INTEGER (clampOffset's rule), without making a bigint:
+   * section and program headers hold three each, read for every file of a scan.
+   */
+  u64Offset(offset: number): number {
+    this.check(offset, 8);
+    const low = this.view.getUint32(this.littleEndian ? offset : offset + 4, this.littleEndian);
+    const high = this.view.getUint32(this.littleEndian ? offset + 4 : offset, this.littleEndian);
+    return high >= 0x200000 ? Number.MAX_SAFE_INTEGER : high * 0x100000000 + low;
+  }
   /** An unsigned word of `size` bytes (4 or 8) as a bigint. */
   word(offset: number, size: 4 | 8): bigint {
     return size === 8 ? this.u64(offset) : BigInt(this.u32(offset));
@@ -78,9 +89,12 @@ export function decodeUtf8(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
 }
 
+/** Number.MAX_SAFE_INTEGER as a bigint, made once: a BigInt() per comparison was an allocation per header field. */
+export const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Converts a bigint offset or size from a file header to a safe number, or throws. */
 export function toSafeNumber(value: bigint, what: string): number {
-  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) {
+  if (value < 0n || value > MAX_SAFE_BIGINT) {
     throw new FormatError('malformed', `${what}: value ${value} is out of range`);
   }
   return Number(value);
