@@ -1,4 +1,5 @@
 import { isFromscratchError } from '../errors.js';
+import { DF_1_NODEFLIB } from '../elf/types.js';
 import type { RootFS } from '../fs/rootfs.js';
 import { defaultPlatform, muslArchFromInterpreter, upstreamSystemDirs, type ElfIdent } from './arch.js';
 import { glibcSearchDirs } from './dst.js';
@@ -51,7 +52,18 @@ export async function glibcSearcher(
   const ldLibraryDirs =
     opts.ldLibraryPath === undefined ? [] : glibcSearchDirs(opts.ldLibraryPath.split(/[:;]/), { origin: exeOrigin, platform, lib });
   const ctx: GlibcSearchContext = { fs, probe, ident, cache, systemDirs, platform, lib, ldLibraryDirs };
-  return (name, chain) => searchGlibc(name, chain, ctx);
+  const session = opts.session;
+  // Shared across the session only with its own probe and no LD_LIBRARY_PATH: then a search that no
+  // RPATH, RUNPATH or '/' in the name ties to its requester has one answer per name and loader setting.
+  if (!session || opts.probeObject || opts.loadObject || ldLibraryDirs.length > 0) return (name, chain) => searchGlibc(name, chain, ctx);
+  const setting = [cachePath, ident.class, ident.littleEndian, ident.machine, ident.elfFlags, systemDirs.join(':')].join('\0');
+  return (name, chain) => {
+    const requester = chain[0];
+    const contextFree = requester !== undefined && requester.object.runpath.length === 0 && !name.includes('/') && chain.every((link) => link.object.rpath.length === 0);
+    if (!contextFree) return searchGlibc(name, chain, ctx);
+    const noDefaultLibs = (requester.object.flags1 & DF_1_NODEFLIB) !== 0;
+    return session.search(fs, `${name}\0${noDefaultLibs ? 1 : 0}\0${setting}`, () => searchGlibc(name, chain, ctx));
+  };
 }
 
 /** Sets up musl's search: the path file under the loader's prefix, read once. */

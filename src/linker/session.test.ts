@@ -82,3 +82,42 @@ test("a session's library visitor sees each library it loads once, open and pars
   for (const path of loaded) assert.equal(seen.get(path), 1, path);
   assert.ok(loaded.size >= 2);
 });
+
+test("a session's shared searches give each executable what its own RPATH, RUNPATH and DF_1_NODEFLIB say", async () => {
+  // libc.so.6 in a default directory and another under /opt/a; libq.so (default directory) needs libc too.
+  const dir = mkdtempSync(join(tmpdir(), 'fromscratch-search-'));
+  try {
+    const lib = (soname: string, needed: string[] = []) => buildElf({ type: ET.DYN, dynamic: { soname, needed } }).bytes;
+    for (const d of ['lib64', 'opt/a', 'bin']) mkdirSync(join(dir, d), { recursive: true });
+    writeFileSync(join(dir, 'lib64/libc.so.6'), lib('libc.so.6'));
+    writeFileSync(join(dir, 'opt/a/libc.so.6'), lib('libc.so.6'));
+    writeFileSync(join(dir, 'opt/a/libq.so'), lib('libq.so', ['libc.so.6']));
+    writeFileSync(join(dir, 'lib64/libq.so'), lib('libq.so', ['libc.so.6']));
+    const programs: Record<string, Parameters<typeof buildElf>[0]['dynamic']> = {
+      plain: { needed: ['libc.so.6'] },
+      viaLibq: { needed: ['libq.so'] },
+      rpath: { needed: ['libq.so'], rpath: ['/opt/a'] },
+      runpath: { needed: ['libq.so'], runpath: ['/opt/a'] },
+      nodeflib: { needed: ['libc.so.6'], runpath: ['/opt/a'], flags1: 0x800 },
+      plainAgain: { needed: ['libc.so.6', 'libq.so'] },
+    };
+    for (const [name, dynamic] of Object.entries(programs)) writeFileSync(join(dir, 'bin', name), buildElf({ type: ET.DYN, dynamic }).bytes);
+    const fs = new CachedRootFS(new HostRootFS(dir));
+    const session = new LinkerSession(fs);
+    const paths: Record<string, string[]> = {};
+    for (const name of Object.keys(programs)) {
+      const alone = await resolveLibraries(new HostRootFS(dir), `/bin/${name}`);
+      const shared = await resolveLibraries(fs, `/bin/${name}`, { session });
+      assert.deepEqual(shared.libraries, alone.libraries, name);
+      paths[name] = shared.libraries.map((l) => `${l.name}=${l.path}`);
+    }
+    assert.deepEqual(paths.plain, ['libc.so.6=/lib64/libc.so.6']);
+    // DT_RPATH reaches the libraries the program loads; DT_RUNPATH only the program's own needs.
+    assert.deepEqual(paths.rpath, ['libq.so=/opt/a/libq.so', 'libc.so.6=/opt/a/libc.so.6']);
+    assert.deepEqual(paths.runpath, ['libq.so=/opt/a/libq.so', 'libc.so.6=/lib64/libc.so.6']);
+    assert.deepEqual(paths.nodeflib, ['libc.so.6=/opt/a/libc.so.6']);
+    assert.deepEqual(paths.plainAgain, ['libc.so.6=/lib64/libc.so.6', 'libq.so=/lib64/libq.so']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -2,6 +2,7 @@ import type { RootFS } from '../fs/rootfs.js';
 import { PromiseMemo } from '../util/memo.js';
 import type { LdSoCache } from './ld-so-cache.js';
 import type { LibraryVisitor } from './load-object.js';
+import type { Found } from './glibc.js';
 import type { LoadedObject, LoadObject, ProbeObject, ResolvedTree } from './types.js';
 
 /** One executable's resolved libraries, shareable with executables that resolve alike (see resolveLibraries). */
@@ -32,6 +33,7 @@ export class LinkerSession {
   private readonly objects = new PromiseMemo<LoadedObject | undefined>(MAX_ENTRIES);
   private readonly probes = new PromiseMemo<Awaited<ReturnType<ProbeObject>>>(MAX_ENTRIES);
   private readonly closures = new PromiseMemo<SharedClosure | undefined>(MAX_ENTRIES);
+  private readonly searches = new PromiseMemo<Found | undefined>(MAX_ENTRIES);
 
   /** `visitLibrary` sees each library the session loads, parsed and open (see LibraryVisitor). */
   constructor(
@@ -63,6 +65,15 @@ export class LinkerSession {
   /** The closure for executables alike under `key`, computed once per session (undefined: not shareable). */
   closure(fs: RootFS, key: string, compute: () => Promise<SharedClosure | undefined>): Promise<SharedClosure | undefined> {
     return fs === this.fs ? this.closures.get(key, compute) : compute();
+  }
+
+  /**
+   * A library search whose answer depends on nothing but `key` (the name and
+   * the loader's fixed settings; see glibcSearcher), done once per session:
+   * the 176 closures of a /usr/bin scan search for libc.so.6 176 times.
+   */
+  search(fs: RootFS, key: string, compute: () => Promise<Found | undefined>): Promise<Found | undefined> {
+    return fs === this.fs ? this.searches.get(key, compute) : compute();
   }
 
   prober(probe: ProbeObject): ProbeObject {
