@@ -43,6 +43,15 @@ export class WindowReader {
   }
 
   /**
+   * What the window holds now: table offsets [start, end) through `view`
+   * (index = offset - start). For loops that read many fields of a held
+   * stretch inline, without a call per field.
+   */
+  held(): { readonly view: DataView; readonly start: number; readonly end: number } {
+    return { view: this.view, start: this.windowStart, end: this.windowStart + this.window.length };
+  }
+
+  /**
    * The synchronous path: the value when the window already holds it, else
    * undefined (then call the async reader). Walking tens of thousands of
    * functab entries one await per field cost more than the walk itself.
