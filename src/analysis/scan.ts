@@ -55,9 +55,34 @@ async function walk(dir: string, depth: number, out: ScanTarget[]): Promise<void
 }
 
 /**
+ * Results that arrive in any order (from several runners or threads), handed
+ * on in index order as soon as each prefix is complete, so long scans stream
+ * their output.
+ */
+export class InOrder<R> {
+  private readonly waiting = new Map<number, R>();
+  private next = 0;
+
+  constructor(private readonly emit: (result: R, index: number) => void) {}
+
+  /** How many results have been handed on: every index below this one. */
+  get emitted(): number {
+    return this.next;
+  }
+
+  put(index: number, result: R): void {
+    this.waiting.set(index, result);
+    while (this.waiting.has(this.next)) {
+      const r = this.waiting.get(this.next) as R;
+      this.waiting.delete(this.next);
+      this.emit(r, this.next++);
+    }
+  }
+}
+
+/**
  * Runs `work` over `items` with at most `limit` in flight and hands results
- * to `emit` in input order as soon as each prefix is complete, so long scans
- * stream their output.
+ * to `emit` in input order (see InOrder).
  */
 export async function mapOrdered<T, R>(
   items: readonly T[],
@@ -65,22 +90,12 @@ export async function mapOrdered<T, R>(
   work: (item: T) => Promise<R>,
   emit: (result: R, item: T) => void,
 ): Promise<void> {
-  const results = new Map<number, R>();
+  const order = new InOrder<R>((result, index) => emit(result, items[index] as T));
   let nextToStart = 0;
-  let nextToEmit = 0;
-  const flush = (): void => {
-    while (results.has(nextToEmit)) {
-      const r = results.get(nextToEmit) as R;
-      results.delete(nextToEmit);
-      emit(r, items[nextToEmit] as T);
-      nextToEmit++;
-    }
-  };
   const runner = async (): Promise<void> => {
     while (nextToStart < items.length) {
       const index = nextToStart++;
-      results.set(index, await work(items[index] as T));
-      flush();
+      order.put(index, await work(items[index] as T));
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, runner));

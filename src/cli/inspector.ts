@@ -7,7 +7,7 @@ import { inspectFile } from '../analysis/inspect.js';
 import { inspectGoSource } from '../analysis/inspect-source.js';
 import { newNssImportsCache, nssImportsVisitor } from '../analysis/nss.js';
 import type { InspectReport } from '../analysis/report.js';
-import { mapOrdered, type ScanTarget } from '../analysis/scan.js';
+import { InOrder, mapOrdered, type ScanTarget } from '../analysis/scan.js';
 import { CachedRootFS, HostRootFS } from '../fs/index.js';
 import { LinkerSession } from '../linker/index.js';
 
@@ -70,28 +70,19 @@ export async function inspectAll(
   const helperCount = helpersFor(targets.length);
   const script = helperCount > 0 ? workerScript() : undefined;
   if (script === undefined) {
-    await mapOrdered(targets, jobs, local, (report) => emit(report));
+    await mapOrdered(targets, jobs, local, emit);
     return;
   }
   // Loaded only here: worker_threads and the streams it needs cost every start-up a few milliseconds.
   const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
   const counter = new SharedArrayBuffer(4);
   const next = new Int32Array(counter);
-  const results: (InspectReport | undefined)[] = new Array<InspectReport | undefined>(targets.length);
-  const ready = new Uint8Array(targets.length);
-  let nextToEmit = 0;
+  const order = new InOrder<InspectReport | undefined>(emit);
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
   const store = (index: number, report: InspectReport | undefined): void => {
-    results[index] = report;
-    ready[index] = 1;
-    while (nextToEmit < targets.length && ready[nextToEmit] === 1) {
-      const r = results[nextToEmit];
-      results[nextToEmit] = undefined;
-      nextToEmit++;
-      emit(r);
-    }
-    if (nextToEmit === targets.length) wake?.();
+    order.put(index, report);
+    if (order.emitted === targets.length) wake?.();
   };
   const data: HelperData = { rootDir, tasks: targets, counter };
   let closing = false;
@@ -129,7 +120,7 @@ export async function inspectAll(
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, jobs) }, runner));
-    if (nextToEmit < targets.length && !failure) await new Promise<void>((resolve) => (wake = resolve));
+    if (order.emitted < targets.length && !failure) await new Promise<void>((resolve) => (wake = resolve));
     if (failure) throw failure;
   } finally {
     closing = true;

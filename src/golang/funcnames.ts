@@ -324,18 +324,17 @@ async function forEachFunctabEntry(
   // then args, deferreturn, pcsp, pcfile, pcln, npcdata (4 bytes each) and, from 1.16, cuOffset.
   const entrySize = h.magic === 0xfffffff0 || h.magic === 0xfffffff1 ? 4 : h.ptrSize;
   const hasUnits = h.cuOffset !== undefined;
-  const negative = (i: number, nameOff: number): FormatError => new FormatError('malformed', `${where} function ${i} has a negative name offset ${nameOff}`);
-  const stretch: HeldStretch = { field, entrySize, hasUnits, funcdataOffset: h.funcdataOffset, littleEndian: layout.littleEndian, nfunc: h.nfunc };
+  const stretch: HeldStretch = { where, field, entrySize, hasUnits, funcdataOffset: h.funcdataOffset, littleEndian: layout.littleEndian, nfunc: h.nfunc };
   for (let i = 0; i < h.nfunc; ) {
     // Entries whose fields both windows hold, read inline; then one entry through the readers, which move their windows.
-    i = visitHeldEntries(stretch, i, functab.held(), records.held(), visit, negative);
+    i = visitHeldEntries(stretch, i, functab.held(), records.held(), visit);
     if (i >= h.nfunc) break;
     const at = (2 * i + 1) * field;
     const funcoff = (field === 4 ? functab.peekU32(at) : undefined) ?? (await functab.word(at, field));
     const func = h.funcdataOffset + funcoff;
     const nameOff = records.peekI32(func + entrySize) ?? (await records.i32(func + entrySize));
     const cu = hasUnits ? (records.peekU32(func + entrySize + 28) ?? (await records.u32(func + entrySize + 28))) : undefined;
-    if (nameOff < 0) throw negative(i, nameOff);
+    if (nameOff < 0) throw negativeNameOffset(where, i, nameOff);
     visit(nameOff, cu, i);
     i++;
   }
@@ -343,6 +342,7 @@ async function forEachFunctabEntry(
 
 /** What visitHeldEntries needs of a table, fixed for the walk. */
 interface HeldStretch {
+  readonly where: string;
   readonly field: number;
   readonly entrySize: number;
   readonly hasUnits: boolean;
@@ -367,7 +367,6 @@ function visitHeldEntries(
   functab: Held,
   records: Held,
   visit: (nameOff: number, cu: number | undefined, index: number) => void,
-  negative: (i: number, nameOff: number) => FormatError,
 ): number {
   if (t.field !== 4) return from;
   const le = t.littleEndian;
@@ -380,10 +379,14 @@ function visitHeldEntries(
     if (func < records.start || func + last > records.end) return i;
     const nameOff = records.view.getInt32(func + t.entrySize - records.start, le);
     const cu = t.hasUnits ? records.view.getUint32(func + t.entrySize + 28 - records.start, le) : undefined;
-    if (nameOff < 0) throw negative(i, nameOff);
+    if (nameOff < 0) throw negativeNameOffset(t.where, i, nameOff);
     visit(nameOff, cu, i);
   }
   return i;
+}
+
+function negativeNameOffset(where: string, i: number, nameOff: number): FormatError {
+  return new FormatError('malformed', `${where} function ${i} has a negative name offset ${nameOff}`);
 }
 
 /**

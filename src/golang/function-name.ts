@@ -6,7 +6,7 @@
  */
 
 /** Prefixes the compiler and linker give the functions they generate (1.20+ with ':', before with '.'). */
-export const GENERATED_PREFIXES = [
+const GENERATED_PREFIXES = [
   'type:',
   'type.',
   'go:',
@@ -19,6 +19,17 @@ export const GENERATED_PREFIXES = [
   'go.builtin.',
   'go.importpath.',
 ];
+/**
+ * Whether a compiler or linker generated name (GENERATED_PREFIXES) starts at
+ * `at`. They all start "type" or "go" then ':' or '.': one or two character
+ * compares spare nearly every name (github.com/..., golang.org/...) the list.
+ */
+export function isGeneratedName(text: string, at = 0): boolean {
+  const first = text.charCodeAt(at);
+  if (first !== 0x74 && first !== 0x67) return false;
+  const next = text.charCodeAt(at + (first === 0x74 ? 4 : 2));
+  return (next === 0x3a || next === 0x2e) && GENERATED_PREFIXES.some((p) => text.startsWith(p, at));
+}
 /** "Packages" that name nothing: what a generated or C name yields when cut like a Go one. */
 const NOT_PACKAGES = new Set(['go', 'type', '']);
 /**
@@ -78,9 +89,7 @@ export function unescapePackagePath(path: string): string | undefined {
  * generated functions, C functions linked in with the Go code).
  */
 export function splitFunctionName(name: string): { package: string; rest: string } | undefined {
-  // Every generated prefix starts with 't' or 'g': one compare spares most names the list.
-  const first = name.charCodeAt(0);
-  if ((first === 0x74 || first === 0x67) && GENERATED_PREFIXES.some((p) => name.startsWith(p))) return undefined;
+  if (isGeneratedName(name)) return undefined;
   const plain = stripTypeArguments(name);
   if (plain === undefined) return undefined;
   // The package path ends at the first '.' after its last '/': dots in the last element are escaped.

@@ -1,6 +1,6 @@
 import type { ExecutableLayout } from '../binary/layout.js';
 import { forEachFunctionSpan } from './funcnames.js';
-import { CGO_C_WRAPPER, CGO_HELPERS, CGO_RUNTIME_C_NAMES, CLONE_FIRST_LETTERS, GENERATED_PREFIXES, RUNTIME_CGO_C_NAMES, cgoCallOfSplit, packagePathOf, splitFunctionName } from './function-name.js';
+import { CGO_C_WRAPPER, CGO_HELPERS, CGO_RUNTIME_C_NAMES, CLONE_FIRST_LETTERS, RUNTIME_CGO_C_NAMES, cgoCallOfSplit, isGeneratedName, packagePathOf, splitFunctionName } from './function-name.js';
 import { findPclntab, type PclntabInfo } from './pclntab.js';
 import type { GoModule } from './types.js';
 
@@ -69,8 +69,7 @@ export function moduleOfPackage(pkg: string, modules: BuildModules): string | un
  * positions to keep): where the wanted names are split into prefix and rest.
  */
 function simpleNameDot(name: string): number {
-  const first = name.charCodeAt(0);
-  if (first === 0x5f || ((first === 0x74 || first === 0x67) && GENERATED_PREFIXES.some((p) => name.startsWith(p)))) return -1;
+  if (name.charCodeAt(0) === 0x5f || isGeneratedName(name)) return -1;
   if (name.includes('[') || name.includes(']')) return -1;
   const dot = name.indexOf('.', name.lastIndexOf('/') + 1);
   if (dot <= 0 || dot + 1 >= name.length || name.charCodeAt(dot + 1) === 0x5f) return -1;
@@ -145,7 +144,7 @@ export class PackageCollector {
   private readonly wantsGenerated: boolean;
 
   constructor(private readonly wanted: ReadonlySet<string> = new Set()) {
-    this.wantsGenerated = [...wanted].some((name) => GENERATED_PREFIXES.some((p) => name.startsWith(p)));
+    this.wantsGenerated = [...wanted].some((name) => isGeneratedName(name));
     for (const name of wanted) {
       const dot = simpleNameDot(name);
       if (dot < 0) continue;
@@ -188,7 +187,7 @@ export class PackageCollector {
    */
   addSpan(text: string, start: number, end: number, cu?: number): void {
     const first = text.charCodeAt(start);
-    if ((first === 0x74 || first === 0x67) && this.generated(text, start)) {
+    if (isGeneratedName(text, start)) {
       // What add does with a compiler-generated name: count it, nothing more.
       if (this.wantsGenerated) this.add(text.slice(start, end), cu);
       else this.count++;
@@ -234,9 +233,7 @@ export class PackageCollector {
     this.count++;
     if (prefix.wanted?.has(text.slice(restAt, end))) this.found.add(text.slice(start, end));
     if (prefix.owner === null) return;
-    const entry = (prefix.entry ??= this.entryOf(prefix.owner));
-    if (cu === undefined) entry.withoutUnit++;
-    else entry.units.set(cu, (entry.units.get(cu) ?? 0) + 1);
+    this.countName((prefix.entry ??= this.entryOf(prefix.owner)), cu);
   }
 
   /** No '/' in text[from, end). */
@@ -261,15 +258,6 @@ export class PackageCollector {
     if (this.nextDot < after) this.nextDot = indexOrEnd(text, '.', after);
     const dot = this.nextDot;
     return dot > start && dot < end ? dot : -1;
-  }
-
-  /** A compiler or linker generated name (GENERATED_PREFIXES) starts at `start`. */
-  private generated(text: string, start: number): boolean {
-    const first = text.charCodeAt(start);
-    if (first !== 0x74 && first !== 0x67) return false;
-    // They start "type" or "go" then ':' or '.': github.com/... and golang.org/... fail on that letter.
-    const next = text.charCodeAt(start + (first === 0x74 ? 4 : 2));
-    return (next === 0x3a || next === 0x2e) && GENERATED_PREFIXES.some((p) => text.startsWith(p, start));
   }
 
   private prefixFacts(key: string): PrefixFacts {

@@ -62,14 +62,6 @@ export class SliceSource implements ByteSource {
 }
 
 /**
- * A file on disk, read with positioned reads through one descriptor. The
- * reads are synchronous on purpose: parsers make many small reads (a header,
- * a table, a string) that the page cache answers in microseconds, and a trip
- * through libuv's thread pool for each cost more than the parsing of a whole
- * directory of binaries. Opened with O_NONBLOCK so a FIFO given as input
- * cannot hang the open; anything but a regular file is then refused.
- */
-/**
  * The first bytes of a file are read once, whole, on the first read that
  * falls inside them: an ELF file's header, program headers, interpreter,
  * notes and dynamic symbol and string tables mostly sit there, and a scan of
@@ -86,6 +78,14 @@ const MAX_SPARE_HEADS = 16;
 /** A first read this small (a format's magic, an ELF header) is read alone, not through the head. */
 const SNIFF_BYTES = 64;
 
+/**
+ * A file on disk, read with positioned reads through one descriptor. The
+ * reads are synchronous on purpose: parsers make many small reads (a header,
+ * a table, a string) that the page cache answers in microseconds, and a trip
+ * through libuv's thread pool for each cost more than the parsing of a whole
+ * directory of binaries. Opened with O_NONBLOCK so a FIFO given as input
+ * cannot hang the open; anything but a regular file is then refused.
+ */
 export class FileSource implements ByteSource {
   private closed = false;
   private head: Uint8Array | undefined;
