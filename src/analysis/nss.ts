@@ -14,6 +14,14 @@ import type { LibraryEntry, Need } from './report.js';
  */
 const HOST_LOOKUPS = ['getaddrinfo', 'gethostbyname', 'gethostbyname2', 'gethostbyname_r', 'gethostbyname2_r', 'gethostbyaddr', 'gethostbyaddr_r', 'getnameinfo'];
 const USER_LOOKUPS = ['getpwnam', 'getpwnam_r', 'getpwuid', 'getpwuid_r', 'getgrnam', 'getgrnam_r', 'getgrgid', 'getgrgid_r', 'getgrouplist', 'initgroups'];
+/** How the need's evidence names a look-up: "getaddrinfo (glibc NSS)". */
+const GLIBC_NSS_SUFFIX = ' (glibc NSS)';
+
+/** Whether a line of the nsswitch need's evidence is a host look-up through glibc (not a user look-up, not Go's resolver). */
+export function isGlibcHostLookupEvidence(evidence: string): boolean {
+  return evidence.endsWith(GLIBC_NSS_SUFFIX) && HOST_LOOKUPS.includes(evidence.slice(0, -GLIBC_NSS_SUFFIX.length));
+}
+
 /** One list for every call: importedDynamicSymbols builds its search for a list once. */
 const LOOKUPS = [...HOST_LOOKUPS, ...USER_LOOKUPS];
 const MODULES = { hosts: ['libnss_files.so.2', 'libnss_dns.so.2'], users: ['libnss_files.so.2'] };
@@ -54,7 +62,7 @@ export async function glibcNssNeed(
   return {
     id: 'nsswitch',
     paths: ['/etc/nsswitch.conf', ...modules],
-    evidence: [...imported].sort().map((f) => `${f} (glibc NSS)`),
+    evidence: [...imported].sort().map((f) => `${f}${GLIBC_NSS_SUFFIX}`),
   };
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { inspectFile } from '../analysis/inspect.js';
@@ -118,7 +118,7 @@ export async function buildImage(inputs: readonly string[], options: BuildOption
 async function binariesOf(inputs: readonly string[], options: BuildOptions, workDir: string): Promise<{ binary: string; source?: string; notes: readonly string[] }[]> {
   const result: { binary: string; source?: string; notes: readonly string[] }[] = [];
   for (const input of inputs) {
-    if (!(await isDirectory(input)) || !(await isGoSourceDir(input))) {
+    if (!(await isGoSourceDir(input))) {
       if (options.platforms !== undefined && options.platforms.length > 0) {
         throw new UsageError(`build: --platform applies to Go source directories; ${input}'s platform is read from the binary itself`);
       }
@@ -134,10 +134,6 @@ async function binariesOf(inputs: readonly string[], options: BuildOptions, work
     for (const b of built) result.push({ binary: b.binary, source: input, notes: b.notes });
   }
   return result;
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isDirectory() === true;
 }
 
 /** What goes in even when the base has that path: what the person named (--add, a bundle with their --ca-file CAs). */

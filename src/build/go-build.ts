@@ -6,7 +6,7 @@ import { analyseGoSource, type GoSourceAnalysis } from '../analysis/go-source.js
 import { InputError, UsageError } from '../errors.js';
 import { NO_PROGRESS, type Progress } from '../cli/progress.js';
 import type { Platform } from '../image/types.js';
-import { platformName } from './index-image.js';
+import { platformText } from '../image/platform.js';
 
 /**
  * `fromscratch build ./dir`: the person's own Go toolchain builds the
@@ -18,7 +18,6 @@ import { platformName } from './index-image.js';
 
 /** off: CGO_ENABLED=0 anyway; musl: static link against musl; libraries: glibc, dynamic, closure packed. */
 export type CgoStrategy = 'off' | 'musl' | 'libraries';
-export const CGO_STRATEGIES: readonly CgoStrategy[] = ['off', 'musl', 'libraries'];
 
 export interface GoBuildOptions {
   /** Platforms to build for; default the host's. */
@@ -80,10 +79,10 @@ export async function buildGoSource(dir: string, options: GoBuildOptions): Promi
   const name = binaryName(analysis);
   const built: GoBuiltBinary[] = [];
   for (const platform of platforms) {
-    const outDir = join(options.workDir, 'go', platformName(platform).replaceAll('/', '-'));
+    const outDir = join(options.workDir, 'go', platformText(platform).replaceAll('/', '-'));
     await mkdir(outDir, { recursive: true });
     const binary = join(outDir, name);
-    const task = (options.progress ?? NO_PROGRESS).task(`go build ${dir} for ${platformName(platform)}`);
+    const task = (options.progress ?? NO_PROGRESS).task(`go build ${dir} for ${platformText(platform)}`);
     await goBuild(dir, analysis, platform, strategy, binary, options.timeoutMs ?? BUILD_TIMEOUT_MS).catch((e: unknown) => {
       // With cgo turned off, say why the build broke, not only what go said.
       if (needsCgo && strategy === 'off' && e instanceof InputError) throw new InputError(e.code, `${e.message} (${notes.join('; ')})`);
@@ -123,7 +122,7 @@ async function goBuild(dir: string, analysis: GoSourceAnalysis, platform: Platfo
   const cross = platform.architecture !== host.architecture;
   if (cgo && cross && process.env.CC === undefined) {
     throw new UsageError(
-      `${dir}: cgo for ${platformName(platform)} needs a C cross compiler for that architecture: set CC, or use --cgo off`,
+      `${dir}: cgo for ${platformText(platform)} needs a C cross compiler for that architecture: set CC, or use --cgo off`,
     );
   }
   if (strategy === 'musl' && process.env.CC === undefined && !onPath(MUSL_GCC)) {
@@ -147,7 +146,7 @@ async function goBuild(dir: string, analysis: GoSourceAnalysis, platform: Platfo
       const errno = error as NodeJS.ErrnoException;
       if (errno.code === 'ENOENT') return reject(new InputError('not-found', `${dir}: the go command "${analysis.goBinary}" is not installed`));
       const said = stderr.trim().split('\n').filter((l) => l.trim() !== '').slice(0, 6).join('; ');
-      reject(new InputError('io', `${dir}: go build for ${platformName(platform)} failed: ${said || error.message}`.slice(0, 2000)));
+      reject(new InputError('io', `${dir}: go build for ${platformText(platform)} failed: ${said || error.message}`.slice(0, 2000)));
     });
   });
 }

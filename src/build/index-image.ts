@@ -1,6 +1,7 @@
 import { FormatError } from '../errors.js';
 import { sha256Of } from '../image/blob-streams.js';
 import { canonicalJsonBytes } from '../image/canonical-json.js';
+import { platformText } from '../image/platform.js';
 import { MEDIA_TYPES, type Descriptor, type Image, type ImageIndex, type ImageIndexManifest, type Platform } from '../image/types.js';
 
 /**
@@ -11,7 +12,7 @@ import { MEDIA_TYPES, type Descriptor, type Image, type ImageIndex, type ImageIn
 export async function memoryIndex(entries: readonly { readonly image: Image; readonly platform: Platform }[]): Promise<ImageIndex> {
   const seen = new Set<string>();
   for (const { platform } of entries) {
-    const key = platformName(platform);
+    const key = platformText(platform);
     if (seen.has(key)) throw new FormatError('malformed', `two images for the same platform ${key}; an index holds one per platform`);
     seen.add(key);
   }
@@ -40,7 +41,3 @@ export async function memoryIndex(entries: readonly { readonly image: Image; rea
   };
 }
 
-/** "linux/arm64/v8": the form `--platform` and `build --json` use. */
-export function platformName(platform: Platform): string {
-  return [platform.os, platform.architecture, ...(platform.variant !== undefined ? [platform.variant] : [])].join('/');
-}

@@ -1,4 +1,4 @@
-import { platformName } from './index-image.js';
+import { platformText } from '../image/platform.js';
 import type { BuildResult, BuiltPlatform } from './build.js';
 import type { PlannedFile } from './plan.js';
 
@@ -61,7 +61,7 @@ export function buildJson(result: BuildResult): BuildJson {
 function platformReport(p: BuiltPlatform): PlatformReport {
   const ours = p.assembled.layers;
   return {
-    platform: platformName(p.assembled.platform),
+    platform: platformText(p.assembled.platform),
     digest: p.digest,
     size: p.size,
     source: p.source ?? null,
@@ -82,7 +82,7 @@ function reportedFile(file: PlannedFile, source: string | undefined): ReportedFi
 }
 
 /** The need behind a file, in a person's words. */
-export function whyOf(file: PlannedFile, source?: string): string {
+function whyOf(file: PlannedFile, source?: string): string {
   const evidence = file.evidence.slice(0, 3).join(', ');
   switch (file.reason) {
     case 'app':

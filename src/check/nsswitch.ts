@@ -1,4 +1,5 @@
 import type { InspectReport } from '../analysis/report.js';
+import { isGlibcHostLookupEvidence } from '../analysis/nss.js';
 import type { RootFS } from '../fs/rootfs.js';
 import type { CheckFinding } from './findings.js';
 
@@ -17,13 +18,12 @@ import type { CheckFinding } from './findings.js';
  */
 
 const PATH = '/etc/nsswitch.conf';
-const HOST_LOOKUP_EVIDENCE = /^(?:getaddrinfo|gethostbyname|gethostbyname2|gethostbyname_r|gethostbyname2_r|gethostbyaddr|gethostbyaddr_r|getnameinfo) \(glibc NSS\)$/;
 const FIX = 'add /etc/nsswitch.conf with "hosts: files dns" (fromscratch build writes it with /etc/hosts)';
 
 export async function nsswitchFindings(fs: RootFS, report: InspectReport): Promise<CheckFinding[]> {
   if ((await fs.stat(PATH))?.kind === 'file') return [];
   const need = report.needs.find((n) => n.id === 'nsswitch');
-  const viaGlibc = need?.evidence.some((e) => HOST_LOOKUP_EVIDENCE.test(e)) ?? false;
+  const viaGlibc = need?.evidence.some(isGlibcHostLookupEvidence) ?? false;
   // The Go need is only raised for Go before 1.16 (src/knowledge/runtime-needs.ts); its evidence names Go functions.
   const oldGo = need?.evidence.some((e) => e.startsWith('net.')) ?? false;
   if (!viaGlibc && !oldGo) return [];

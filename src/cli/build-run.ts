@@ -55,7 +55,7 @@ function buildOptionsFrom(options: ParsedOptions): Parameters<typeof buildImage>
 const GROUP_AT = 8;
 
 /** What went in and why, with sizes: so a person sees where the bytes go. */
-export function renderBuild(report: BuildJson): string {
+function renderBuild(report: BuildJson): string {
   const lines = [`${report.ref} ${report.digest}`];
   for (const p of report.platforms) {
     lines.push(`  ${p.platform} ${p.digest} (${formatBytes(p.size)} stored)${p.source !== null ? ` built from ${p.source}` : ''}`);
@@ -74,7 +74,11 @@ export function renderBuild(report: BuildJson): string {
 /** One line per file, biggest first; a reason with many files (zoneinfo) as one line for their common directory. */
 function fileLines(files: readonly ReportedFile[]): string[] {
   const byReason = new Map<string, ReportedFile[]>();
-  for (const f of files) byReason.set(f.reason, [...(byReason.get(f.reason) ?? []), f]);
+  for (const f of files) {
+    const group = byReason.get(f.reason);
+    if (group) group.push(f);
+    else byReason.set(f.reason, [f]);
+  }
   const rows: { size: number; path: string; why: string }[] = [];
   for (const group of byReason.values()) {
     const first = group[0];

@@ -1,7 +1,8 @@
+import { referenceOptions } from './reference-options.js';
 import type { Finding, Severity } from '../analysis/report.js';
 import { checkImage, type CheckedPlatform } from '../check/check-image.js';
 import { FormatError, UsageError } from '../errors.js';
-import { openImageReference, type ReferenceOptions } from '../image/open-reference.js';
+import { openImageReference } from '../image/open-reference.js';
 import { isIndexType } from '../image/parse-documents.js';
 import { formatImageReference, parseImageReference } from '../image/refs.js';
 import type { Image, ImageIndex, ImageOrIndex } from '../image/types.js';
@@ -23,17 +24,9 @@ export async function runCheck(positionals: readonly string[], options: ParsedOp
   const [text] = positionals;
   if (text === undefined) throw new UsageError('check: needs <image>');
   const ref = parseImageReference(text);
-  const platform = options.platform;
-  if (platform !== undefined && (typeof platform !== 'string' || !/^[^/\s]+\/[^/\s]+(\/[^/\s]+)?$/.test(platform))) {
-    throw new UsageError(`check: --platform ${JSON.stringify(platform)} is not os/arch[/variant]`);
-  }
+  const reference = referenceOptions('check', options);
   if (options.json === true && options.sarif === true) throw new UsageError('check: --json and --sarif are two outputs; give one');
   const failOn = typeof options.failOn === 'string' ? options.failOn : 'error';
-  const reference: ReferenceOptions = {
-    ...(options.insecure === true ? { insecure: true } : {}),
-    ...(typeof options.caFile === 'string' ? { caFile: options.caFile } : {}),
-    ...(typeof platform === 'string' ? { platform } : {}),
-  };
   const name = formatImageReference(ref);
   const opened = await openImageReference(ref, reference);
   let result: CheckResult;

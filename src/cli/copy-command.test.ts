@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { readOciLayout } from '../image/oci-layout.js';
 import type { ImageOrIndex } from '../image/types.js';
 import { fixture } from '../testing/fixtures.js';
+import { asImage } from '../testing/image-fixtures.js';
 import { run } from '../testing/process.js';
 import { skopeoDigest, startRegistry } from '../testing/registry-server.js';
 import { useRegistry } from '../testing/registry-hooks.js';
@@ -110,10 +111,7 @@ async function onTerminal(...args: string[]): Promise<{ code: number; output: st
 test('copy on a terminal shows each blob on stderr (bytes, "exists", pulls); in a pipe stderr stays empty', async () => {
   const layout = join(work, 'progress');
   assert.equal((await cli('build', fixture('go-static'), '-o', `oci:${layout}:t`)).code, 0);
-  const manifest = (await readOciLayout(layout, 't')) as ImageOrIndex;
-  assert.equal(manifest.kind, 'image');
-  if (manifest.kind !== 'image') return;
-  const parsed = await manifest.image.manifest();
+  const parsed = await asImage(await readOciLayout(layout, 't')).manifest();
   const blobs = [parsed.config, ...parsed.layers];
   const short = (digest: string): string => digest.slice(0, 'sha256:'.length + 12);
   const remote = `docker://${registry().host}/progress:1`;

@@ -1,4 +1,5 @@
-import { openImageReference, writeImageReference, type ReferenceOptions } from '../image/open-reference.js';
+import { referenceOptions } from './reference-options.js';
+import { openImageReference, writeImageReference } from '../image/open-reference.js';
 import { formatImageReference, parseImageReference } from '../image/refs.js';
 import { UsageError } from '../errors.js';
 import type { ParsedOptions } from './command.js';
@@ -14,19 +15,13 @@ export async function runCopy(positionals: readonly string[], options: ParsedOpt
   if (destination.transport === 'docker-archive' && destination.reference?.kind === 'index') {
     throw new UsageError(`copy: ${destinationText}: a docker-archive is written with a REPO:TAG name, not @N`);
   }
-  const platform = options.platform;
-  if (typeof platform === 'string' && !/^[^/\s]+\/[^/\s]+(\/[^/\s]+)?$/.test(platform)) {
-    throw new UsageError(`copy: --platform ${JSON.stringify(platform)} is not os/arch[/variant]`);
-  }
   // Per blob pulled or pushed, on stderr, only on a terminal: stdout stays the result alone.
   const progress = progressFor(process.stderr);
-  const registry: ReferenceOptions = {
-    ...(options.insecure === true ? { insecure: true } : {}),
-    ...(typeof options.caFile === 'string' ? { caFile: options.caFile } : {}),
-    progress,
-  };
+  // --platform picks the source's image; the destination is written as it comes.
+  const reference = referenceOptions('copy', options, progress);
+  const { platform: _platform, ...registry } = reference;
   try {
-    const opened = await openImageReference(source, { ...registry, ...(typeof platform === 'string' ? { platform } : {}) });
+    const opened = await openImageReference(source, reference);
     try {
       const descriptor = await writeImageReference(destination, opened.root, registry);
       progress.close();

@@ -1,8 +1,9 @@
+import { referenceOptions } from './reference-options.js';
 import { analyseBinary } from '../analysis/analyse-binary.js';
 import { emptyReport, type InspectReport } from '../analysis/report.js';
 import { openExecutable } from '../binary/open.js';
-import { describeError, InputError, UsageError } from '../errors.js';
-import { openImageReference, type OpenedReference, type ReferenceOptions } from '../image/open-reference.js';
+import { describeError, InputError } from '../errors.js';
+import { openImageReference, type OpenedReference } from '../image/open-reference.js';
 import { platformText, selectPlatform } from '../image/platform.js';
 import { formatImageReference, parseImageReference } from '../image/refs.js';
 import type { Image, ImageOrIndex, Platform } from '../image/types.js';
@@ -75,13 +76,7 @@ interface OpenedImageRoot {
 async function openImageRoot(refText: string, paths: readonly string[], options: InspectCommandOptions, progress: Progress): Promise<OpenedImageRoot> {
   const ref = parseImageReference(refText);
   const name = formatImageReference(ref);
-  const referenceOptions: ReferenceOptions = {
-    ...(options.insecure === true ? { insecure: true } : {}),
-    ...(typeof options.caFile === 'string' ? { caFile: options.caFile } : {}),
-    ...(typeof options.platform === 'string' ? { platform: options.platform } : {}),
-    progress,
-  };
-  const opened = await openImageReference(ref, referenceOptions);
+  const opened = await openImageReference(ref, referenceOptions('inspect', options, progress));
   try {
     const image = await chooseImage(opened.root, name);
     // The files asked for, their loader's configuration and the libraries are kept by the one indexing pass: a registry layer is downloaded once.
@@ -123,10 +118,7 @@ export async function runInspectInImages(
   runHost: (inputs: readonly string[]) => Promise<number>,
 ): Promise<number> {
   const failOn = parseFailOn(options.failOn);
-  const platform = options.platform;
-  if (platform !== undefined && !/^[^/\s]+\/[^/\s]+(\/[^/\s]+)?$/.test(platform)) {
-    throw new UsageError(`inspect: --platform ${JSON.stringify(platform)} is not os/arch[/variant]`);
-  }
+  referenceOptions('inspect', options); // --platform checked before anything is opened
   const style = styleFor(process.stdout);
   const hostInputs: string[] = [];
   const wanted: ImagePath[] = [];

@@ -1,6 +1,6 @@
 import type { Severity } from '../analysis/report.js';
 import { CHECK_FINDING_IDS, type CheckFinding } from '../check/findings.js';
-import type { CheckedPlatform } from '../check/check-image.js';
+import type { CheckResult } from './check-run.js';
 
 /**
  * `check --sarif`: the findings as one SARIF 2.1.0 log (OASIS), the format
@@ -12,17 +12,13 @@ import type { CheckedPlatform } from '../check/check-image.js';
  * no file in the repository to point at.
  */
 
-export const SARIF_VERSION = '2.1.0';
-export const SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
-export const IMAGE_ROOT_BASE = 'IMAGEROOT';
+const SARIF_VERSION = '2.1.0';
+const SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
+const IMAGE_ROOT_BASE = 'IMAGEROOT';
 
 /** SARIF's levels are none/note/warning/error; our info is its note. */
-export const SARIF_LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = { error: 'error', warning: 'warning', info: 'note' };
+const SARIF_LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = { error: 'error', warning: 'warning', info: 'note' };
 
-export interface SarifInput {
-  readonly image: string;
-  readonly platforms: readonly CheckedPlatform[];
-}
 
 interface SarifRule {
   readonly id: string;
@@ -55,7 +51,7 @@ function location(image: string, platform: string, finding: CheckFinding): objec
   };
 }
 
-export function checkSarif(result: SarifInput): object {
+export function checkSarif(result: CheckResult): object {
   const rules: SarifRule[] = [];
   const ruleIndex = new Map<string, number>();
   const results: object[] = [];

@@ -2,6 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FormatError, InputError } from '../errors.js';
+import { FILE_STREAM_CHUNK } from '../io/file-streams.js';
 import { gunzip, verifyingStream } from '../layer/index.js';
 import { MAX_JSON_BLOB, digestCheckingStream, digestHex } from './blob-streams.js';
 import { isImageManifestType, isIndexType, parseImageConfig, parseImageManifest, parseIndexManifest, parseJson } from './parse-documents.js';
@@ -112,7 +113,7 @@ export class OciLayout {
       throw new FormatError('malformed', `${name} is not a regular file`);
     }
     // 1 MiB reads: a 50 MB layer in 50 reads, not 800 (each read is a trip through the thread pool).
-    return verifyingStream(handle.createReadStream({ autoClose: true, highWaterMark: 1024 * 1024 }), descriptor, name);
+    return verifyingStream(handle.createReadStream({ autoClose: true, highWaterMark: FILE_STREAM_CHUNK }), descriptor, name);
   }
 
   /** A small blob (manifest, config) read whole and verified. */

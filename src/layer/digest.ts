@@ -31,9 +31,15 @@ export class DigestStream extends Transform {
   private byteCount = 0;
   private finalDigest: Digest | undefined;
 
+  /** `onBytes` hears each chunk's size as it passes (progress), at no extra pipeline stage. */
+  constructor(private readonly onBytes?: (bytes: number) => void) {
+    super();
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.hash.update(chunk);
     this.byteCount += chunk.length;
+    this.onBytes?.(chunk.length);
     callback(null, chunk);
   }
 
@@ -75,6 +81,10 @@ export function verifyingStream(input: Readable, expected: ExpectedContent, name
   if (!Number.isSafeInteger(expected.size) || expected.size < 0) {
     throw new FormatError('malformed', `${name}: invalid declared size ${expected.size}`);
   }
+  // Already a verifier of this very content (a registry or layout blob handed to a layout writer or a layer
+  // scan): a second one would hash every byte again and could never fail first.
+  const prior = verifiedAs.get(input);
+  if (prior !== undefined && prior.digest === expected.digest && prior.size === expected.size) return input;
   const hash = createHash('sha256');
   let seen = 0;
   const verifier = new Transform({
@@ -112,5 +122,9 @@ export function verifyingStream(input: Readable, expected: ExpectedContent, name
     if (!input.destroyed) input.destroy();
   });
   input.pipe(verifier);
+  verifiedAs.set(verifier, { digest: expected.digest, size: expected.size });
   return verifier;
 }
+
+/** The content each stream verifyingStream made checks its bytes against. */
+const verifiedAs = new WeakMap<Readable, ExpectedContent>();

@@ -136,13 +136,13 @@ export interface GunzipOptions {
   readonly name?: string;
 }
 
+const GUNZIP_CHUNK_BYTES = 1 << 20;
+
 /**
  * Decompresses gzip (one or more members). Corrupt or truncated input and an
  * exceeded `maxOutputBytes` end the returned stream with a FormatError
  * naming `options.name`; destroying the returned stream stops `input`.
  */
-const GUNZIP_CHUNK_BYTES = 1 << 20;
-
 export function gunzip(input: Readable, options: GunzipOptions = {}): Readable {
   const name = options.name ?? 'gzip stream';
   const limit = options.maxOutputBytes ?? Number.POSITIVE_INFINITY;

@@ -1,7 +1,7 @@
 import { writeFileStream } from '../io/file-streams.js';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline, Transform } from 'node:stream';
+import { pipeline } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { InputError, isFromscratchError } from '../errors.js';
 import { temporaryPathBeside } from '../io/atomic.js';
@@ -61,11 +61,11 @@ export interface BuiltLayer {
  */
 export async function buildLayer(entries: AsyncIterable<TarInput> | Iterable<TarInput>, options: BuildLayerOptions): Promise<BuiltLayer> {
   const tempPath = temporaryPathBeside(join(options.directory, 'layer'));
-  const diffDigest = new DigestStream();
-  const blobDigest = new DigestStream();
+  const diffDigest = new DigestStream(options.onBytes);
+  // Uncompressed, the stored bytes are the tar: its digest is the blob's too.
+  const blobDigest = options.compression === 'none' ? undefined : new DigestStream();
   // The callback form returns the last stream and forwards any tar error into it, where the next stage sees it.
-  const tarStream = pipeline(writeTar(entries), diffDigest, () => undefined);
-  const tar = options.onBytes !== undefined ? pipeline(tarStream, counting(options.onBytes), () => undefined) : tarStream;
+  const tar = pipeline(writeTar(entries), diffDigest, () => undefined);
   const level = options.level !== undefined ? { level: options.level } : {};
   const stored =
     options.compression === 'gzip'
@@ -78,14 +78,16 @@ export async function buildLayer(entries: AsyncIterable<TarInput> | Iterable<Tar
         ? zstdCompress(tar, level)
         : tar;
   try {
-    await pipelineAsync(stored, blobDigest, writeFileStream(tempPath, { flags: 'wx' }));
-    const digest = blobDigest.digest();
+    const written = blobDigest ?? diffDigest;
+    if (blobDigest) await pipelineAsync(stored, blobDigest, writeFileStream(tempPath, { flags: 'wx' }));
+    else await pipelineAsync(stored, writeFileStream(tempPath, { flags: 'wx' }));
+    const digest = written.digest();
     const finalPath = join(options.directory, digest.slice('sha256:'.length));
     await rename(tempPath, finalPath);
     return {
       path: finalPath,
       digest,
-      size: blobDigest.size,
+      size: written.size,
       diffId: diffDigest.digest(),
       uncompressedSize: diffDigest.size,
       mediaType: LAYER_MEDIA_TYPES[options.compression],
@@ -97,12 +99,3 @@ export async function buildLayer(entries: AsyncIterable<TarInput> | Iterable<Tar
   }
 }
 
-/** A pass-through stage that reports each chunk's size (for progress), without switching its input to flowing mode early. */
-function counting(onBytes: (bytes: number) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      onBytes(chunk.length);
-      callback(null, chunk);
-    },
-  });
-}

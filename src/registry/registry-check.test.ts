@@ -18,8 +18,7 @@ import { useRegistry } from '../testing/registry-hooks.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'fromscratch.js');
 const work = await mkdtemp(join(tmpdir(), 'fromscratch-registry-check-'));
-const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' };
-const cli = (...args: string[]) => run(process.execPath, [BIN, ...args], { env });
+const cli = (...args: string[]) => run(process.execPath, [BIN, ...args]);
 const registry = useRegistry(() => rm(work, { recursive: true, force: true }));
 
 interface CheckJson {

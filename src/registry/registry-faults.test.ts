@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import { FormatError, RegistryError } from '../errors.js';
 import { syntheticImage } from '../testing/registry-fixtures.js';
+import { asImage } from '../testing/image-fixtures.js';
 import { skopeoDigest, startFaultProxy, startRegistry } from '../testing/registry-server.js';
 import { RegistryClient } from './client.js';
 import type { RequestEvent } from './http.js';
@@ -86,9 +87,7 @@ async function pushedRandomImage(host: string, repository: string): Promise<Retu
 
 async function pullLayerThrough(host: string, repository: string, options: { timeoutMs?: number; maxAttempts?: number; onRequest: (e: RequestEvent) => void }): Promise<Buffer> {
   const pulled = await pullImage(`${host}/${repository}`, { retryBaseMs: 10, ...options });
-  assert.equal(pulled.kind, 'image');
-  if (pulled.kind !== 'image') throw new Error('not an image');
-  const [layer] = await pulled.image.layers();
+  const [layer] = await asImage(pulled).layers();
   assert.ok(layer);
   return readAll(await layer.open());
 }

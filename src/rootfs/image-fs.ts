@@ -26,7 +26,7 @@ export interface ImageRootFSOptions {
    * bytes the indexing pass keeps, so opening them later streams no layer
    * again: what the caller knows it will read. Kept up to keepBytes in all.
    */
-  readonly keep?: (path: string, size: number) => boolean;
+  readonly keep?: (path: string) => boolean;
   /** Bytes kept by `keep` in all (default 256 MiB); past it, files are read again on open. */
   readonly keepBytes?: number;
 }

@@ -13,7 +13,7 @@ import { cleanComponents, MAX_MERGED_ENTRIES } from './merged-tree.js';
 export interface ScanOptions {
   readonly maxLayerBytes: number;
   readonly maxOpenBytes: number;
-  readonly keep: ((path: string, size: number) => boolean) | undefined;
+  readonly keep: ((path: string) => boolean) | undefined;
   readonly keepBytes: number;
 }
 
@@ -98,7 +98,7 @@ export class LayerScanner {
       header.type === 'file' &&
       header.size <= maxOpenBytes &&
       this.keptBytes + header.size <= keepBytes &&
-      keep(cleanComponents(header.path).join('/'), header.size)
+      keep(cleanComponents(header.path).join('/'))
     );
   }
 }

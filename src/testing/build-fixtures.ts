@@ -6,7 +6,7 @@
  * A lock file keeps two concurrent runs (two engineers' test runs) from
  * building the same set twice on a shared machine.
  */
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -28,6 +28,7 @@ import {
 } from './fixture-key.js';
 import { type CArg, type CFixtureSpec, FIXED_COMMIT_ENV, FIXTURE_SPECS, type FixtureSpec, type GoFixtureSpec, goOutputName } from './fixture-specs.js';
 import { formatCommand, run, ToolError } from './process.js';
+import { acquireFileLock, isProcessAlive } from './file-lock.js';
 
 /** Two builds at a time: the machines have two cores, and each `go build` runs its own parallel compiles. */
 const CONCURRENCY = 2;
@@ -164,57 +165,26 @@ async function inPool<T, R>(items: readonly T[], limit: number, work: (item: T) 
   return results;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Takes the build lock for `key`. Returns false when another process
  * finished the same set while this one waited (nothing left to do).
  */
-async function acquireLock(key: string, lockPath: string): Promise<boolean> {
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  let announced = false;
-  for (;;) {
-    try {
-      const fd = openSync(lockPath, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    if (existsSync(join(fixtureDir(key), COMPLETE_MARKER))) return false;
-    let holder = Number.NaN;
-    try {
-      holder = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
-    } catch {
-      continue; // released between our open and read: try again
-    }
-    if (Number.isInteger(holder) && !isAlive(holder)) {
-      log(`removing the stale lock of process ${holder}`);
-      rmSync(lockPath, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) throw new BuildFailure(`gave up waiting for the fixture build of process ${holder} (lock ${repoRelative(lockPath)})`);
-    if (!announced) log(`waiting for process ${holder}, which is building the same fixtures`);
-    announced = true;
-    await sleep(500);
-  }
+function acquireLock(key: string, lockPath: string): Promise<boolean> {
+  return acquireFileLock(lockPath, {
+    done: () => existsSync(join(fixtureDir(key), COMPLETE_MARKER)),
+    waitMs: LOCK_WAIT_MS,
+    pollMs: 500,
+    gaveUp: (holder) => new BuildFailure(`gave up waiting for the fixture build of process ${holder} (lock ${repoRelative(lockPath)})`),
+    onWait: (holder) => log(`waiting for process ${holder}, which is building the same fixtures`),
+    onStale: (holder) => log(`removing the stale lock of process ${holder}`),
+  });
 }
 
 /** Removes the temporary directories of builds whose process is gone (crashed or killed). */
 function removeDeadTemps(): void {
   for (const entry of readdirSync(FIXTURE_CACHE)) {
     const temp = /^[0-9a-f]{64}\.tmp-(\d+)$/.exec(entry);
-    if (temp && !isAlive(Number(temp[1]))) rmSync(join(FIXTURE_CACHE, entry), { recursive: true, force: true });
+    if (temp && !isProcessAlive(Number(temp[1]))) rmSync(join(FIXTURE_CACHE, entry), { recursive: true, force: true });
   }
 }
 

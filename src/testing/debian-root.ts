@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { layerFromTar, memoryImage } from '../image/memory.js';
 import type { ContainerConfig, Image } from '../image/types.js';
@@ -7,6 +7,7 @@ import type { TarInput } from '../layer/index.js';
 import { REPO_ROOT } from './fixture-key.js';
 import { tarBytes } from './image-fixtures.js';
 import { run, ToolError } from './process.js';
+import { acquireFileLock } from './file-lock.js';
 import { layerFromTarFile } from './tar-file-layer.js';
 
 /**
@@ -45,15 +46,6 @@ async function cacheKey(): Promise<string> {
   return createHash('sha256').update(JSON.stringify({ ...RECIPE, debootstrap: version.stdout })).digest('hex').slice(0, 32);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Mount points below `dir` (debootstrap mounts /proc and /sys in the chroot while it installs). */
 function mountsBelow(dir: string): string[] {
   return readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(`${dir}/`));
@@ -76,22 +68,17 @@ export async function ensureDebianRoot(log: (message: string) => void = () => un
   if (ready) return ready;
   mkdirSync(CACHE, { recursive: true });
   const lock = join(CACHE, `${key}.lock`);
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      const fd = openSync(lock, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const done = found();
-    if (done) return done;
-    const holder = Number.parseInt(readFileSync(lock, 'utf8') || 'NaN', 10);
-    if (Number.isInteger(holder) && !alive(holder)) rmSync(lock, { force: true });
-    else if (Date.now() > deadline) throw new ToolError(`gave up waiting for process ${holder}, which builds the Debian root (${lock})`);
-    else await new Promise((r) => setTimeout(r, 1000));
+  const acquired = await acquireFileLock(lock, {
+    done: () => found() !== undefined,
+    waitMs: LOCK_WAIT_MS,
+    pollMs: 1000,
+    gaveUp: (holder) => new ToolError(`gave up waiting for process ${holder}, which builds the Debian root (${lock})`),
+  });
+  if (!acquired) {
+    // Another process built it while this one waited.
+    const built = found();
+    if (built) return built;
+    throw new ToolError(`${dir}: the Debian root another process built is gone`);
   }
   try {
     const done = found();

@@ -146,7 +146,7 @@ export async function startRegistry(options: RegistryServerOptions = {}): Promis
 
 /** The manifest digest skopeo reports for `ref` (a registry on loopback, TLS not verified): the independent reader's view. */
 export async function skopeoDigest(ref: string): Promise<string> {
-  const result = await run('skopeo', ['inspect', '--tls-verify=false', ref], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } });
+  const result = await run('skopeo', ['inspect', '--tls-verify=false', ref]);
   if (result.code !== 0) throw new Error(`skopeo inspect ${ref}: ${result.stderr.trim()}`);
   return (JSON.parse(result.stdout) as { Digest: string }).Digest;
 }
@@ -217,9 +217,8 @@ export interface FaultProxy {
   readonly host: string;
   /** Connections cut (or stalled) so far. */
   readonly drops: number;
-  /** Bytes forwarded client → registry (requests) and registry → client (answers), over all connections. */
+  /** Bytes forwarded client → registry (requests), over all connections. */
   readonly upBytes: number;
-  readonly downBytes: number;
   stop(): Promise<void>;
 }
 
@@ -292,9 +291,6 @@ export async function startFaultProxy(targetPort: number, dropAtBytes: number, t
     },
     get upBytes() {
       return counted.up;
-    },
-    get downBytes() {
-      return counted.down;
     },
     stop: () =>
       new Promise<void>((resolve) => {
