@@ -9,23 +9,13 @@
 // The cache (fromscratch.cjs.cache beside the bundle) is written by the
 // build after a training run, and rewritten at exit whenever it is missing,
 // stale (its header names another bundle size or mtime) or refused by V8
-// (another Node version). Writing is best effort and atomic: a read-only
-// install simply runs without a cache. FROMSCRATCH_CODE_CACHE=0 turns it off.
+// (another Node version), by a run without Node flags of its own. Writing
+// is best effort and atomic: a read-only install simply runs without a
+// cache. FROMSCRATCH_CODE_CACHE=0 turns it off.
 // Inspect workers load the bundle through this same file, so they share the cache.
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
-
-// V8 optimises a function once it has run through this much bytecode (the
-// default is 67584). A command here runs well under a second, mostly cold
-// code: at the default, TurboFan compiled hundreds of functions that were
-// then barely used, on a second thread that a 2-core machine does not have
-// to spare (a /usr/bin scan: 1.4 s of CPU, 0.9 s wall). Eight times the
-// budget still optimises the hot loops (a 57 MB Go binary is no slower) and
-// took the scan to 0.9 s of CPU, 0.76 s wall. Set before the bundle is
-// compiled: V8 stamps its code cache with the flags, so the cache the build
-// writes through this file matches every run.
-require('node:v8').setFlagsFromString('--interrupt-budget=540672');
 
 const bundle = path.join(__dirname, '..', 'dist', 'bundle', 'fromscratch.cjs');
 const cacheFile = `${bundle}.cache`;
@@ -46,10 +36,18 @@ if (useCache) {
   }
 }
 
+const bundleModule = { exports: {} };
 const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
 const script = new vm.Script(wrapper, { filename: bundle, cachedData: cached });
-if (useCache && (cached === undefined || script.cachedDataRejected)) {
+// A run under other V8 flags (node --some-flag, NODE_OPTIONS) writes none:
+// V8 stamps a cache with the flags, and every plain run would refuse it.
+const plainRun = process.execArgv.length === 0 && !process.env.NODE_OPTIONS;
+if (useCache && plainRun && (cached === undefined || script.cachedDataRejected)) {
   process.once('exit', () => {
+    // V8 stamps a cache with the flags in force when it is written: a scan
+    // that raised the interrupt budget (src/cli/v8-tuning.ts) would write
+    // one every untuned run refuses.
+    if (bundleModule.exports.v8FlagsChanged?.()) return;
     // After the run, so the cache holds the functions the run compiled, not only the top level.
     const temp = `${cacheFile}.${process.pid}.${Date.now()}.tmp`;
     try {
@@ -64,7 +62,6 @@ if (useCache && (cached === undefined || script.cachedDataRejected)) {
     }
   });
 }
-const bundleModule = { exports: {} };
 script.runInThisContext()(bundleModule.exports, require, bundleModule, bundle, path.dirname(bundle));
 // Run as a program: the command line. Required (by an inspect worker's script): the bundle's entry points.
 if (require.main === module) bundleModule.exports.run();

@@ -1,7 +1,8 @@
 import type { ExecutableLayout } from '../binary/layout.js';
 import { findCgoModule } from '../knowledge/cgo-modules.js';
 import { settingValue } from './modinfo.js';
-import { isStandardPackage, moduleOfPackage, readGoPackages, type BuildModules, type GoPackages } from './packages.js';
+import { isStandardPackage, moduleOfPackage, type BuildModules } from './package-modules.js';
+import { readGoPackages, type GoPackages } from './packages.js';
 import type { GoCgo, GoInfo } from './types.js';
 
 /**

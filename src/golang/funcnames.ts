@@ -1,98 +1,20 @@
 import type { ExecutableLayout } from '../binary/layout.js';
 import { FormatError } from '../errors.js';
 import type { ByteSource } from '../io/source.js';
+import { forEachFunctabEntry, forEachFunctabName } from './functab.js';
 import type { PclntabInfo } from './pclntab.js';
-import { WindowReader } from './window-reader.js';
+import { MAX_FUNCTION_NAME, pclntabWhere, readPclntabHeader, type PclntabHeader } from './pclntab-header.js';
 
 /**
  * The function names a Go binary carries in its pclntab, read without
  * holding the table in memory: the runtime needs these names for stack
  * traces, so they survive `-s -w` and strip, which makes them the one list
- * of compiled-in code every Go binary has.
- *
- * Layouts (src/runtime/symtab.go, src/debug/gosym/pclntab.go):
- * - 1.2-1.15 (0xfffffffb): word nfunc at 8, then the functab of pointer-sized
- *   {entry, funcoff} pairs; a `_func` at table+funcoff holds a pointer-sized
- *   entry and an int32 name offset from the table start.
- * - 1.16-1.17 (0xfffffffa): header words nfunc, nfiles, funcnameOffset,
- *   cuOffset, filetabOffset, pctabOffset, pclnOffset; the functab (pointer
- *   pairs) starts at pclnOffset, funcoffs and name offsets are relative to
- *   pclnOffset and funcnameOffset.
- * - 1.18+ (0xfffffff0, 0xfffffff1): as 1.16 with textStart inserted before
- *   funcnameOffset, and functab entries and `_func.entryOff` as uint32.
+ * of compiled-in code every Go binary has. The table's layouts are in
+ * pclntab-header.ts; the functab walk in functab.ts.
  */
 
 /** Bytes read at a time, so a 10 MB table costs one chunk of memory, not ten. */
 const CHUNK = 1 << 20;
-/** Longest name accepted; real ones (even long generic instantiations) are far shorter. */
-export const MAX_FUNCTION_NAME = 1 << 16;
-
-export interface PclntabHeader {
-  readonly magic: number;
-  readonly ptrSize: 4 | 8;
-  /** Functions in the functab. */
-  readonly nfunc: number;
-  /** Offsets from the table start; undefined before Go 1.16, where names sit anywhere in the table. */
-  readonly funcnameOffset?: number;
-  readonly cuOffset?: number;
-  /** End of the cu table (the file table's offset); undefined before Go 1.16. */
-  readonly filetabOffset?: number;
-  /** Where the functab starts, from the table start. */
-  readonly functabOffset: number;
-  /** Base that `_func` offsets in the functab are relative to, from the table start. */
-  readonly funcdataOffset: number;
-  /** Bytes per functab field: pointer-sized before 1.18, 4 after. */
-  readonly functabFieldSize: 4 | 8;
-}
-
-function describe(layout: ExecutableLayout): string {
-  return `${layout.source.name}: pclntab`;
-}
-
-/** Reads and checks the header words of a pclntab findPclntab located; every offset is bounded by the table's area. */
-export async function readPclntabHeader(layout: ExecutableLayout, pcln: PclntabInfo): Promise<PclntabHeader> {
-  const { ptrSize, magic } = pcln;
-  const where = describe(layout);
-  const size = Math.min(pcln.size, layout.source.size - pcln.offset);
-  const headerWords = magic === 0xfffffffb ? 1 : magic === 0xfffffffa ? 7 : 8;
-  const headerBytes = 8 + headerWords * ptrSize;
-  if (size < headerBytes) throw new FormatError('truncated', `${where} header needs ${headerBytes} bytes, the table has ${size}`);
-  const bytes = await layout.source.read(pcln.offset, headerBytes);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const word = (i: number): number => {
-    const at = 8 + i * ptrSize;
-    const value = ptrSize === 8 ? view.getBigUint64(at, layout.littleEndian) : BigInt(view.getUint32(at, layout.littleEndian));
-    // Anything past the table is as wrong as anything past 2^53: clamp and let the bounds checks below reject it.
-    return value > BigInt(size) ? size + 1 : Number(value);
-  };
-  const nfunc = word(0);
-
-  if (magic === 0xfffffffb) {
-    const functabOffset = 8 + ptrSize;
-    checkFunctab(where, nfunc, functabOffset, ptrSize, size);
-    return { magic, ptrSize, nfunc, functabOffset, funcdataOffset: 0, functabFieldSize: ptrSize };
-  }
-  const first = magic === 0xfffffffa ? 2 : 3;
-  const offsets = [0, 1, 2, 3, 4].map((i) => word(first + i));
-  let previous = headerBytes;
-  for (const offset of offsets) {
-    if (offset < previous || offset > size) {
-      throw new FormatError('malformed', `${where} header offsets are not increasing within the ${size}-byte table`);
-    }
-    previous = offset;
-  }
-  const [funcnameOffset, cuOffset, filetabOffset, , pclnOffset] = offsets as [number, number, number, number, number];
-  const functabFieldSize = magic === 0xfffffffa ? ptrSize : 4;
-  checkFunctab(where, nfunc, pclnOffset, functabFieldSize, size);
-  return { magic, ptrSize, nfunc, funcnameOffset, cuOffset, filetabOffset, functabOffset: pclnOffset, funcdataOffset: pclnOffset, functabFieldSize };
-}
-
-/** The functab holds nfunc {entry, funcoff} pairs and a final entry: it must fit in the table. */
-function checkFunctab(where: string, nfunc: number, start: number, field: number, size: number): void {
-  if (nfunc > (size - start) / (2 * field)) {
-    throw new FormatError('malformed', `${where} claims ${nfunc} functions, more than its ${size} bytes can hold`);
-  }
-}
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -123,6 +45,34 @@ export type FunctionNameVisitor = (name: string, cu?: number, inlined?: boolean)
  */
 export type FunctionSpanVisitor = (text: string, start: number, end: number, cu?: number, inlined?: boolean) => void;
 
+/** Names a batch holds at most: fixed, so a table of any size costs the same few arrays (~100 KiB). */
+const BATCH_SIZE = 4096;
+
+/** A batch's unit for a name that has none (before Go 1.16, outside every unit, or a table whose units make no sense). */
+export const NO_UNIT_GIVEN = -1;
+
+/**
+ * Consecutive names of the table, in table order, as spans of one string:
+ * name i is `text.slice(starts[i], ends[i])` for i < count, with what a
+ * FunctionNameVisitor gets as `cu` (NO_UNIT_GIVEN for undefined) and
+ * `inlined` (1 or 0, meaningful only where hasUnits). A reader that takes
+ * a batch runs one loop over plain arrays where a visitor per name made
+ * several calls and property reads per name, which in V8's interpreter and
+ * baseline code cost more than the work itself. Valid only during the
+ * call it is given to: the arrays are reused.
+ */
+export interface FunctionNameBatch {
+  readonly text: string;
+  readonly count: number;
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  readonly units: Int32Array;
+  readonly inlined: Uint8Array;
+  readonly hasUnits: boolean;
+}
+
+export type FunctionBatchVisitor = (batch: FunctionNameBatch) => void;
+
 /**
  * Calls `visit` with every function name the binary's pclntab holds, in
  * table order. From Go 1.16 on this is the funcname table, which also names
@@ -136,30 +86,68 @@ export async function forEachFunctionName(layout: ExecutableLayout, pcln: Pclnta
 
 /** forEachFunctionName for visitors that take the name in place (see FunctionSpanVisitor). */
 export async function forEachFunctionSpan(layout: ExecutableLayout, pcln: PclntabInfo, visit: FunctionSpanVisitor): Promise<void> {
+  await forEachFunctionBatch(layout, pcln, (b) => {
+    for (let i = 0; i < b.count; i++) {
+      const unit = b.units[i] as number;
+      if (b.hasUnits) visit(b.text, b.starts[i] as number, b.ends[i] as number, unit === NO_UNIT_GIVEN ? undefined : unit, b.inlined[i] === 1);
+      else visit(b.text, b.starts[i] as number, b.ends[i] as number);
+    }
+  });
+}
+
+/** forEachFunctionName a batch of names at a time (see FunctionNameBatch). */
+export async function forEachFunctionBatch(layout: ExecutableLayout, pcln: PclntabInfo, visit: FunctionBatchVisitor): Promise<void> {
   const header = await readPclntabHeader(layout, pcln);
   if (header.funcnameOffset === undefined || header.cuOffset === undefined) {
-    await forEachFunctabName(layout, pcln, (name) => visit(name, 0, name.length), header);
+    const batch = new BatchWriter(undefined, visit);
+    await forEachFunctabName(layout, pcln, (name) => batch.own(name, 0), header);
+    batch.flush();
     return;
   }
   const units = await functionUnits(layout, pcln, header);
-  // The linker writes each function's name followed by the names of the
-  // functions inlined into it that are not in the table yet
-  // (cmd/link/internal/ld/pcln.go, walkFuncs): an inlined-only name belongs
-  // with the function named last before it.
-  let parentUnit: number | undefined;
-  await forEachNameInRegion(layout.source, pcln.offset + header.funcnameOffset, pcln.offset + header.cuOffset, describe(layout), (text, start, end, at) => {
-    if (!units) {
-      visit(text, start, end);
-      return;
-    }
-    const own = units.unitAt(at);
-    if (own !== undefined) {
-      parentUnit = own === NO_UNIT ? undefined : own;
-      visit(text, start, end, parentUnit, false);
-    } else {
-      visit(text, start, end, parentUnit, true);
-    }
-  });
+  const batch = new BatchWriter(units, visit);
+  await forEachNameInRegion(layout.source, pcln.offset + header.funcnameOffset, pcln.offset + header.cuOffset, pclntabWhere(layout), batch);
+  batch.flush();
+}
+
+/** Fills a FunctionNameBatch and hands it on when full; the name loops write its arrays directly. */
+class BatchWriter implements FunctionNameBatch {
+  text = '';
+  count = 0;
+  readonly starts = new Int32Array(BATCH_SIZE);
+  readonly ends = new Int32Array(BATCH_SIZE);
+  /** Each name's offset in the name table, for its unit. */
+  readonly offsets = new Float64Array(BATCH_SIZE);
+  readonly units = new Int32Array(BATCH_SIZE).fill(NO_UNIT_GIVEN);
+  readonly inlined = new Uint8Array(BATCH_SIZE);
+  readonly hasUnits: boolean;
+
+  constructor(
+    private readonly unitsByOffset: UnitsByNameOffset | undefined,
+    private readonly visit: FunctionBatchVisitor,
+  ) {
+    this.hasUnits = unitsByOffset !== undefined;
+  }
+
+  flush(): void {
+    if (this.count === 0) return;
+    this.unitsByOffset?.assign(this);
+    this.visit(this);
+    this.count = 0;
+  }
+
+  /** A name that is a string of its own (not ASCII, cut by a chunk boundary, or read on its own before Go 1.16): a batch of one. */
+  own(name: string, offset: number): void {
+    this.flush();
+    const text = this.text;
+    this.text = name;
+    this.starts[0] = 0;
+    this.ends[0] = name.length;
+    this.offsets[0] = offset;
+    this.count = 1;
+    this.flush();
+    this.text = text;
+  }
 }
 
 /** Room for a functab index beside a 32-bit offset in one exact double: 2^32 * 2^21 = 2^53. */
@@ -176,20 +164,41 @@ const NO_UNIT = 0xffffffff;
  */
 class UnitsByNameOffset {
   private cursor = 0;
+  /** The unit of the functab function named last: an inlined-only name after it belongs there. */
+  private parent = NO_UNIT_GIVEN;
   constructor(
     private readonly offsets: Uint32Array,
     private readonly units: Uint32Array,
   ) {}
 
-  /** The unit of the first functab function whose name is at `at`, or undefined. */
-  unitAt(at: number): number | undefined {
+  /**
+   * Gives each name of the batch its unit. The linker writes each
+   * function's name followed by the names of the functions inlined into it
+   * that are not in the table yet (cmd/link/internal/ld/pcln.go,
+   * walkFuncs): a name no functab function has belongs with the function
+   * named last before it. Names arrive in offset order, across batches.
+   */
+  assign(batch: BatchWriter): void {
+    const { offsets: at, units: out, inlined, count } = batch;
     const offsets = this.offsets;
-    // Offsets only grow along the name table; a step back (never seen) restarts the walk.
-    if (this.cursor > 0 && (offsets[this.cursor - 1] as number) >= at) this.cursor = 0;
-    let i = this.cursor;
-    while (i < offsets.length && (offsets[i] as number) < at) i++;
-    this.cursor = i;
-    return i < offsets.length && offsets[i] === at ? this.units[i] : undefined;
+    const units = this.units;
+    const n = offsets.length;
+    let cursor = this.cursor;
+    let parent = this.parent;
+    for (let i = 0; i < count; i++) {
+      const offset = at[i] as number;
+      while (cursor < n && (offsets[cursor] as number) < offset) cursor++;
+      if (cursor < n && offsets[cursor] === offset) {
+        const own = units[cursor] as number;
+        parent = own === NO_UNIT ? NO_UNIT_GIVEN : own;
+        inlined[i] = 0;
+      } else {
+        inlined[i] = 1;
+      }
+      out[i] = parent;
+    }
+    this.cursor = cursor;
+    this.parent = parent;
   }
 }
 
@@ -235,18 +244,13 @@ async function functionUnits(layout: ExecutableLayout, pcln: PclntabInfo, h: Pcl
 
 /**
  * Splits [start, end) of the file into NUL-terminated strings, a chunk at a
- * time, giving each (as text.slice(start, end)) with its offset from
- * `start`; a name cut by a chunk boundary is carried into the next chunk.
- * Empty strings are skipped; a last name without its NUL still counts.
+ * time, into `batch`, each with its offset from `start`; a name cut by a
+ * chunk boundary is carried into the next chunk. Empty strings are skipped;
+ * a last name without its NUL still counts.
  */
-async function forEachNameInRegion(
-  source: ByteSource,
-  start: number,
-  end: number,
-  where: string,
-  visit: (text: string, start: number, end: number, offset: number) => void,
-): Promise<void> {
-  let carry: Uint8Array = new Uint8Array(0);
+async function forEachNameInRegion(source: ByteSource, start: number, end: number, where: string, batch: BatchWriter): Promise<void> {
+  const tooLong = (): FormatError => new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);
+  let carry: Uint8Array | undefined;
   let carryAt = 0;
   for (let pos = start; pos < end; pos += CHUNK) {
     const chunk = await source.read(pos, Math.min(CHUNK, end - pos));
@@ -255,43 +259,58 @@ async function forEachNameInRegion(
     // it; only a name holding a byte >= 0x80 is decoded as UTF-8 on its own
     // (a TextDecoder call per name cost more than everything else here).
     const latin1 = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).toString('latin1');
-    let highAt = -1;
     let from = 0;
-    // The string's search for NUL is a native scan; the typed array's ran a loop per byte.
-    for (let nul = latin1.indexOf('\0', from); nul >= 0; nul = latin1.indexOf('\0', from)) {
-      const at = carry.length > 0 ? carryAt : pos + from - start;
-      if (carry.length === 0) {
-        if (nul - from > MAX_FUNCTION_NAME) throw new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);
-        if (highAt < from) highAt = nextHighByte(latin1, from);
-        if (nul > from) {
-          if (highAt < nul) {
-            const name = utf8.decode(chunk.subarray(from, nul));
-            visit(name, 0, name.length, at);
-          } else {
-            visit(latin1, from, nul, at);
-          }
-        }
-        from = nul + 1;
+    if (carry !== undefined) {
+      // The name the last chunk ended in: it ends in this chunk, or the region
+      // ends first (a chunk is far longer than the longest name allowed).
+      const nul = latin1.indexOf('\0');
+      const name = joined(carry, chunk.subarray(0, nul < 0 ? chunk.length : nul));
+      if (name.length > MAX_FUNCTION_NAME) throw tooLong();
+      if (nul < 0) {
+        carry = name;
         continue;
       }
-      const piece = chunk.subarray(from, nul);
-      const name = carry.length > 0 ? joined(carry, piece) : piece;
-      carry = new Uint8Array(0);
-      if (name.length > MAX_FUNCTION_NAME) throw new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);
-      if (name.length > 0) visitWhole(utf8.decode(name), at, visit);
+      if (name.length > 0) batch.own(utf8.decode(name), carryAt);
+      carry = undefined;
       from = nul + 1;
     }
-    if (carry.length + chunk.length - from > MAX_FUNCTION_NAME) {
-      throw new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);
+    batch.flush();
+    batch.text = latin1;
+    const { starts, ends, offsets } = batch;
+    const base = pos - start;
+    let count = 0;
+    let highAt = -1;
+    // The string's search for NUL is a native scan; the typed array's ran a loop per byte.
+    for (let nul = latin1.indexOf('\0', from); nul >= 0; nul = latin1.indexOf('\0', from)) {
+      if (nul - from > MAX_FUNCTION_NAME) throw tooLong();
+      if (nul > from) {
+        if (highAt < from) highAt = nextHighByte(latin1, from);
+        if (highAt < nul) {
+          batch.count = count;
+          batch.own(utf8.decode(chunk.subarray(from, nul)), base + from);
+          count = 0;
+        } else {
+          starts[count] = from;
+          ends[count] = nul;
+          offsets[count] = base + from;
+          if (++count === BATCH_SIZE) {
+            batch.count = count;
+            batch.flush();
+            count = 0;
+          }
+        }
+      }
+      from = nul + 1;
     }
-    if (carry.length === 0) carryAt = pos + from - start;
-    carry = joined(carry, chunk.subarray(from));
+    batch.count = count;
+    batch.flush();
+    if (chunk.length - from > MAX_FUNCTION_NAME) throw tooLong();
+    if (from < chunk.length) {
+      carry = chunk.slice(from);
+      carryAt = base + from;
+    }
   }
-  if (carry.length > 0) visitWhole(utf8.decode(carry), carryAt, visit);
-}
-
-function visitWhole(name: string, at: number, visit: (text: string, start: number, end: number, offset: number) => void): void {
-  visit(name, 0, name.length, at);
+  if (carry !== undefined && carry.length > 0) batch.own(utf8.decode(carry), carryAt);
 }
 
 function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -299,124 +318,4 @@ function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a, 0);
   out.set(b, a.length);
   return out;
-}
-
-/**
- * Calls `visit` for each functab function with its `_func`'s name offset
- * (relative to the name table, or to the table start before 1.16) and its
- * compilation unit (1.16+). The functab and the `_func` records are read
- * through separate windows, since the records spread over the table.
- */
-async function forEachFunctabEntry(
-  layout: ExecutableLayout,
-  pcln: PclntabInfo,
-  h: PclntabHeader,
-  visit: (nameOff: number, cu: number | undefined, index: number) => void,
-): Promise<void> {
-  const where = describe(layout);
-  const size = Math.min(pcln.size, layout.source.size - pcln.offset);
-  const field = h.functabFieldSize;
-  // The functab gets a window of its own, no larger than itself, so the walk reads each byte of the table about once.
-  const functabBytes = Math.min(size - h.functabOffset, (2 * h.nfunc + 1) * field);
-  const functab = new WindowReader(layout.source, pcln.offset + h.functabOffset, functabBytes, layout.littleEndian, `${where} functab`);
-  const records = new WindowReader(layout.source, pcln.offset, size, layout.littleEndian, where);
-  // _func: the entry (pointer-sized before 1.18, uint32 after), int32 nameOff,
-  // then args, deferreturn, pcsp, pcfile, pcln, npcdata (4 bytes each) and, from 1.16, cuOffset.
-  const entrySize = h.magic === 0xfffffff0 || h.magic === 0xfffffff1 ? 4 : h.ptrSize;
-  const hasUnits = h.cuOffset !== undefined;
-  const stretch: HeldStretch = { where, field, entrySize, hasUnits, funcdataOffset: h.funcdataOffset, littleEndian: layout.littleEndian, nfunc: h.nfunc };
-  for (let i = 0; i < h.nfunc; ) {
-    // Entries whose fields both windows hold, read inline; then one entry through the readers, which move their windows.
-    i = visitHeldEntries(stretch, i, functab.held(), records.held(), visit);
-    if (i >= h.nfunc) break;
-    const at = (2 * i + 1) * field;
-    const funcoff = (field === 4 ? functab.peekU32(at) : undefined) ?? (await functab.word(at, field));
-    const func = h.funcdataOffset + funcoff;
-    const nameOff = records.peekI32(func + entrySize) ?? (await records.i32(func + entrySize));
-    const cu = hasUnits ? (records.peekU32(func + entrySize + 28) ?? (await records.u32(func + entrySize + 28))) : undefined;
-    if (nameOff < 0) throw negativeNameOffset(where, i, nameOff);
-    visit(nameOff, cu, i);
-    i++;
-  }
-}
-
-/** What visitHeldEntries needs of a table, fixed for the walk. */
-interface HeldStretch {
-  readonly where: string;
-  readonly field: number;
-  readonly entrySize: number;
-  readonly hasUnits: boolean;
-  readonly funcdataOffset: number;
-  readonly littleEndian: boolean;
-  readonly nfunc: number;
-}
-
-type Held = ReturnType<WindowReader['held']>;
-
-/**
- * forEachFunctabEntry's loop for the entries from `from` on whose functab
- * field and `_func` fields the windows already hold, with the reads written
- * out: a directory scan runs this (96,000 entries for cmd/compile) in V8's
- * interpreter, where a call per field cost most of the walk. Synchronous,
- * so V8 can also optimise the loop while it runs. Returns the first entry
- * it did not visit.
- */
-function visitHeldEntries(
-  t: HeldStretch,
-  from: number,
-  functab: Held,
-  records: Held,
-  visit: (nameOff: number, cu: number | undefined, index: number) => void,
-): number {
-  if (t.field !== 4) return from;
-  const le = t.littleEndian;
-  const last = t.hasUnits ? t.entrySize + 32 : t.entrySize + 4;
-  let i = from;
-  for (; i < t.nfunc; i++) {
-    const at = (2 * i + 1) * 4;
-    if (at < functab.start || at + 4 > functab.end) return i;
-    const func = t.funcdataOffset + functab.view.getUint32(at - functab.start, le);
-    if (func < records.start || func + last > records.end) return i;
-    const nameOff = records.view.getInt32(func + t.entrySize - records.start, le);
-    const cu = t.hasUnits ? records.view.getUint32(func + t.entrySize + 28 - records.start, le) : undefined;
-    if (nameOff < 0) throw negativeNameOffset(t.where, i, nameOff);
-    visit(nameOff, cu, i);
-  }
-  return i;
-}
-
-function negativeNameOffset(where: string, i: number, nameOff: number): FormatError {
-  return new FormatError('malformed', `${where} function ${i} has a negative name offset ${nameOff}`);
-}
-
-/**
- * Calls `visit` with the name of each function in the functab, in table
- * order, following every entry's `_func` to its name. Works for every
- * layout; forEachFunctionName prefers the plain name table where one exists,
- * since it also names inlined functions and reads sequentially.
- */
-export async function forEachFunctabName(
-  layout: ExecutableLayout,
-  pcln: PclntabInfo,
-  visit: (name: string) => void,
-  header?: PclntabHeader,
-): Promise<void> {
-  const h = header ?? (await readPclntabHeader(layout, pcln));
-  const where = describe(layout);
-  const size = Math.min(pcln.size, layout.source.size - pcln.offset);
-  const names = new WindowReader(layout.source, pcln.offset, size, layout.littleEndian, where);
-  // Names are relative to the funcname table from 1.16 on, to the table start before.
-  const namesBase = h.funcnameOffset ?? 0;
-  const namesEnd = h.cuOffset ?? size;
-  // Offsets first (4 bytes a function), names after: the record walk's visitor cannot wait for reads.
-  const offsets = new Uint32Array(h.nfunc);
-  await forEachFunctabEntry(layout, pcln, h, (nameOff, _cu, i) => {
-    offsets[i] = nameOff;
-  });
-  for (const nameOff of offsets) {
-    const at = namesBase + nameOff;
-    if (at >= namesEnd) throw new FormatError('malformed', `${where} has a function name offset ${nameOff} outside its name table`);
-    const name = await names.cstring(at, Math.min(MAX_FUNCTION_NAME, namesEnd - at));
-    if (name.length > 0) visit(name);
-  }
 }

@@ -5,23 +5,12 @@ export { readGoInfo } from './goinfo.js';
 export { findPclntab, validatePclntabHeader, PCLNTAB_MAGICS, type PclntabInfo } from './pclntab.js';
 export { formatGoVersionM } from './format.js';
 export { goQuote, goUnquote } from './goquote.js';
-export {
-  forEachFunctionName,
-  forEachFunctabName,
-  readPclntabHeader,
-  MAX_FUNCTION_NAME,
-  type FunctionNameVisitor,
-  type PclntabHeader,
-} from './funcnames.js';
+export { forEachFunctionName, type FunctionNameVisitor } from './funcnames.js';
+export { forEachFunctabName } from './functab.js';
+export { readPclntabHeader, MAX_FUNCTION_NAME, type PclntabHeader } from './pclntab-header.js';
 export { packageOfFunction, splitFunctionName, cgoCallOf, stripTypeArguments, unescapePackagePath } from './function-name.js';
-export {
-  readGoPackages,
-  isStandardPackage,
-  moduleOfPackage,
-  PackageCollector,
-  type GoPackages,
-  type BuildModules,
-} from './packages.js';
+export { readGoPackages, PackageCollector, type GoPackages } from './packages.js';
+export { isStandardPackage, moduleOfPackage, type BuildModules } from './package-modules.js';
 export {
   analyseCgo,
   withPackagesAndCgo,

@@ -10,7 +10,9 @@ import { FileSource, type ByteSource } from '../io/source.js';
 import { readGoInfo } from './goinfo.js';
 import { findPclntab } from './pclntab.js';
 import { packageOfFunction, splitFunctionName, stripTypeArguments, unescapePackagePath } from './function-name.js';
-import { isStandardPackage, moduleOfPackage, PackageCollector, readGoPackages, type BuildModules, type GoPackages } from './packages.js';
+import { NO_UNIT_GIVEN, type FunctionNameBatch } from './funcnames.js';
+import { isStandardPackage, moduleOfPackage, type BuildModules } from './package-modules.js';
+import { PackageCollector, readGoPackages, type GoPackages } from './packages.js';
 import { fixture, fixtureRecord } from '../testing/fixtures.js';
 import { goBinary, goEnv, REPO_ROOT } from '../testing/fixture-key.js';
 import type { GoToolchain } from '../testing/fixture-specs.js';
@@ -57,10 +59,27 @@ test('function names → packages: methods, closures, generics, escapes', () => 
   assert.deepEqual(splitFunctionName('os/user._Cfunc_mygetpwuid_r'), { package: 'os/user', rest: '_Cfunc_mygetpwuid_r' });
   assert.equal(stripTypeArguments('a[b[c]d]e'), 'ae');
   assert.equal(stripTypeArguments('a]b'), undefined);
+  // Against the definition, one character at a time, on random bracket strings.
+  const byCharacter = (name: string): string | undefined => {
+    let depth = 0;
+    let out = '';
+    for (const ch of name) {
+      if (ch === '[') depth++;
+      else if (ch === ']') {
+        if (--depth < 0) return undefined;
+      } else if (depth === 0) out += ch;
+    }
+    return depth === 0 ? out : undefined;
+  };
+  const rng = new Rng(11);
+  for (let i = 0; i < 2000; i++) {
+    const name = Array.from({ length: rng.below(16) }, () => 'ab[].'[rng.below(5)]).join('');
+    assert.equal(stripTypeArguments(name), byCharacter(name), JSON.stringify(name));
+  }
   assert.equal(unescapePackagePath('example.com/a%25b%2ec'), 'example.com/a%b.c');
 });
 
-test('PackageCollector.addSpan (names in place) says exactly what add (one string a name) says', () => {
+test('PackageCollector.addSpan (names in place) and addSpans (batches) say exactly what add (one string a name) says', () => {
   const names = [
     'main.main', 'main.main.func1', 'fmt.(*pp).doPrintf', 'net/http.glob..func1', 'net/http.(*Server).Serve',
     'gopkg.in/yaml%2ev3.Marshal', 'gopkg.in/yaml.v3.Unmarshal', 'slices.SortFunc[go.shape.[]*example.com/x.T]',
@@ -88,13 +107,34 @@ test('PackageCollector.addSpan (names in place) says exactly what add (one strin
     stream.forEach((n, i) => byName.add(n, units[i]));
     const bySpan = new PackageCollector(wanted);
     const text = stream.join('\0');
+    const starts: number[] = [];
     let start = 0;
     stream.forEach((n, i) => {
+      starts.push(start);
       bySpan.addSpan(text, start, start + n.length, units[i]);
       start += n.length + 1;
     });
     assert.deepEqual(bySpan.result(null), byName.result(null));
     assert.deepEqual([...bySpan.functions].sort(), [...byName.functions].sort());
+    // The same names in batches of every size from one name on, as the table walk hands them over.
+    const byBatch = new PackageCollector(wanted);
+    for (let from = 0; from < stream.length; ) {
+      const count = Math.min(stream.length - from, 1 + rng.below(40));
+      const slice = (f: (i: number) => number): Int32Array => Int32Array.from({ length: count }, (_, k) => f(from + k));
+      const batch: FunctionNameBatch = {
+        text,
+        count,
+        starts: slice((i) => starts[i] as number),
+        ends: slice((i) => (starts[i] as number) + (stream[i] as string).length),
+        units: slice((i) => units[i] ?? NO_UNIT_GIVEN),
+        inlined: new Uint8Array(count),
+        hasUnits: round % 2 === 1,
+      };
+      byBatch.addSpans(batch);
+      from += count;
+    }
+    assert.deepEqual(byBatch.result(null), byName.result(null));
+    assert.deepEqual([...byBatch.functions].sort(), [...byName.functions].sort());
   }
 });
 
