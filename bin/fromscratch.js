@@ -21,7 +21,8 @@ const bundle = path.join(__dirname, '..', 'dist', 'bundle', 'fromscratch.cjs');
 const cacheFile = `${bundle}.cache`;
 const useCache = process.env.FROMSCRATCH_CODE_CACHE !== '0';
 
-const source = fs.readFileSync(bundle, 'utf8');
+// latin1: the build makes sure the bundle is ASCII, and this skips UTF-8 decoding.
+const source = fs.readFileSync(bundle, 'latin1');
 const stat = fs.statSync(bundle);
 // The bundle's size and mtime, so a cache made for another build is never used (V8 itself only checks the length).
 const stamp = Buffer.from(`fromscratch-code-cache ${stat.size} ${Math.trunc(stat.mtimeMs)}\n`);

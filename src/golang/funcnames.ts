@@ -1,7 +1,7 @@
 import type { ExecutableLayout } from '../binary/layout.js';
 import { FormatError } from '../errors.js';
 import type { ByteSource } from '../io/source.js';
-import { forEachFunctabEntry, forEachFunctabName } from './functab.js';
+import { forEachFunctabName, readFunctabEntries } from './functab.js';
 import type { PclntabInfo } from './pclntab.js';
 import { MAX_FUNCTION_NAME, pclntabWhere, readPclntabHeader, type PclntabHeader } from './pclntab-header.js';
 
@@ -210,16 +210,15 @@ class UnitsByNameOffset {
  */
 async function functionUnits(layout: ExecutableLayout, pcln: PclntabInfo, h: PclntabHeader): Promise<UnitsByNameOffset | undefined> {
   const unitCount = ((h.filetabOffset ?? 0) - (h.cuOffset ?? 0)) / 4;
-  const nameOffs = new Uint32Array(h.nfunc);
-  const cus = new Uint32Array(h.nfunc);
+  const { nameOffsets: nameOffs, units: cus } = await readFunctabEntries(layout, pcln, h);
+  if (cus === undefined) return undefined;
   let plausible = true;
   let sorted = true;
-  await forEachFunctabEntry(layout, pcln, h, (nameOff, cu, i) => {
-    if (cu === undefined || (cu >= unitCount && cu !== NO_UNIT)) plausible = false;
-    nameOffs[i] = nameOff;
-    cus[i] = cu ?? 0;
-    if (i > 0 && nameOff < (nameOffs[i - 1] as number)) sorted = false;
-  });
+  for (let i = 0; i < h.nfunc; i++) {
+    const cu = cus[i] as number;
+    if (cu >= unitCount && cu !== NO_UNIT) plausible = false;
+    if (i > 0 && (nameOffs[i] as number) < (nameOffs[i - 1] as number)) sorted = false;
+  }
   if (!plausible) return undefined;
   // Several entries can share a name offset; the first one's unit is kept (the lookup finds the first of equals).
   if (sorted) return new UnitsByNameOffset(nameOffs, cus);

@@ -68,7 +68,7 @@ export function cleanComponents(path: string): string[] {
 
 export class MergedTree {
   private readonly entries = new Map<string, MergedEntry>([['', ROOT]]);
-  /** Directory key → names of its children. */
+  /** Directory key to the names of its children. */
   private readonly children = new Map<string, Set<string>>([['', new Set()]]);
   readonly refused: RefusedEntry[] = [];
   refusedCount = 0;
