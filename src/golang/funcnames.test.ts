@@ -99,10 +99,12 @@ test('header words are read per layout and bounded by the table', async () => {
   }
 });
 
-test('names cut by the 1 MiB read chunks come out whole, with their units', async () => {
+test('names cut by the 1 MiB read chunks, and names not ASCII, come out whole, with their units', async () => {
   // ~1.5 MiB of names so at least one crosses a chunk boundary, in both the name table and the functab walk.
   const functions: SyntheticFunction[] = [];
-  for (let i = 0; functions.length < 6_000; i++) functions.push({ name: `example.com/pkg${i % 7}.Function_${i}_${'x'.repeat(200 + (i % 23))}`, cu: i % 7 });
+  // Some names not ASCII, near and far apart, so the search for the next such byte is tried at every distance.
+  const accent = (i: number): string => (i % 97 === 0 || i % 1000 === 1 || i % 1000 === 2 ? '\u00fc\u00b7' : '');
+  for (let i = 0; functions.length < 6_000; i++) functions.push({ name: `example.com/pkg${i % 7}.Function_${i}${accent(i)}_${'x'.repeat(200 + (i % 23))}`, cu: i % 7 });
   for (const magic of [0xfffffff1, 0xfffffffb]) {
     const { names, functab } = await collect(magic, 8, false, functions);
     assert.deepEqual(functab, functions.map((f) => f.name));

@@ -56,7 +56,7 @@ export const CGO_C_WRAPPER = /^_cgo_[0-9a-f]{12}_C2?func_/;
  * brackets do not balance. Steps from bracket to bracket with the string's
  * native search and keeps the pieces outside them: a loop per character
  * (a one-character string and a concatenation each) cost a generic
- * instantiation's name ~15 µs, the largest share of listing a Go binary's
+ * instantiation's name ~15 us, the largest share of listing a Go binary's
  * packages.
  */
 export function stripTypeArguments(name: string): string | undefined {

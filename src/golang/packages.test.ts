@@ -92,6 +92,9 @@ test('PackageCollector.addSpan (names in place) and addSpans (batches) say exact
     'crypto/x509.loadSystemRoots', 'time.LoadLocation', 'os/user.Current', 'net.(*Resolver).lookupHost',
     // A name that starts like the one before it but has a '/' further on belongs to another package.
     'a/b.F', 'a/b.c/d.e', 'a/b.c/d.e.f', 'example.com/x.F', 'example.com/x.y/z.G', 'go.itab.a', 'go.foo', 'types.T', 'type.T',
+    // Generic names after names of the same package: balanced or not, arguments where the rest starts, a '/' after them.
+    'main.Map[go.shape.int,go.shape.string]', 'main.(*T[go.shape.int]).M', 'main.F[[2]int]', 'main.G[a]]b', 'main.H]x[', 'main.[x]',
+    'main.K[x].func1', 'main.L[x]/y.G', 'example.com/x.S[go.shape.int].cold', 'cold.part[x]', 'runtime.cgocall[x]', 'main._C[x]',
   ];
   const wantedPlain = ['crypto/x509.loadSystemRoots', 'time.LoadLocation', 'os/user.Current', 'net._C2func_getaddrinfo', 'x_cgo_init', 'main.F[unbalanced'];
   const rng = new Rng(7);
@@ -158,6 +161,17 @@ test('standard library and module attribution', () => {
   assert.equal(moduleOfPackage('myapp/internal/db', modules), 'myapp');
   assert.equal(moduleOfPackage('example.com/a/x', modules), 'example.com/a');
   assert.equal(moduleOfPackage('example.com/a/b/c', modules), 'example.com/a/b', 'longest prefix wins');
+  // Against the definition (the longest module path that is the package or a parent of it), on random paths.
+  const rng = new Rng(5);
+  const element = (): string => ['a', 'b', 'ab', 'x.com', ''][rng.below(5)] as string;
+  const path = (): string => Array.from({ length: 1 + rng.below(4) }, element).join('/');
+  for (let round = 0; round < 300; round++) {
+    const list: BuildModules = { main: { path: path(), version: '', sum: '' }, deps: Array.from({ length: rng.below(6) }, () => ({ path: path(), version: '', sum: '' })) };
+    const pkg = path();
+    const holders = [list.main, ...list.deps].map((m) => m?.path ?? '').filter((m) => m !== '' && (pkg === m || pkg.startsWith(`${m}/`)));
+    const longest = holders.sort((x, y) => y.length - x.length)[0];
+    assert.equal(moduleOfPackage(pkg, list), pkg === 'main' ? list.main?.path || undefined : longest, `${pkg} in ${JSON.stringify(list)}`);
+  }
   assert.equal(moduleOfPackage('example.com/abc', modules), undefined, 'prefixes end at a slash');
   assert.equal(moduleOfPackage('example.com/ab', modules), 'example.com/ab');
 });

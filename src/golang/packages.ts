@@ -1,6 +1,6 @@
 import type { ExecutableLayout } from '../binary/layout.js';
 import { forEachFunctionBatch, NO_UNIT_GIVEN, type FunctionNameBatch } from './funcnames.js';
-import { CGO_C_WRAPPER, CGO_HELPERS, CGO_RUNTIME_C_NAMES, CLONE_FIRST_LETTERS, RUNTIME_CGO_C_NAMES, cgoCallOfSplit, isGeneratedName, packagePathOf, splitFunctionName } from './function-name.js';
+import { CGO_C_WRAPPER, CGO_HELPERS, CGO_RUNTIME_C_NAMES, CLONE_FIRST_LETTERS, RUNTIME_CGO_C_NAMES, cgoCallOfSplit, isGeneratedName, packagePathOf, splitFunctionName, stripTypeArguments } from './function-name.js';
 import { findPclntab, type PclntabInfo } from './pclntab.js';
 import { looksStandard, moduleOfPackage, type BuildModules } from './package-modules.js';
 
@@ -241,11 +241,17 @@ export class PackageCollector {
       const end = ends[i] as number;
       const unit = units[i] as number;
       const first = text.charCodeAt(start);
+      const generated = (first === 0x74 || first === 0x67) && isGeneratedName(text, start);
+      if (generated && !this.wantsGenerated) {
+        // What addSpan does with a compiler-generated name: count it, nothing more.
+        plain++;
+        continue;
+      }
       if (nextOpen < start) nextOpen = indexOrEnd(text, '[', start);
       if (nextClose < start) nextClose = indexOrEnd(text, ']', start);
       let facts: PrefixFacts | undefined;
       let restAt = 0;
-      if (first !== 0x5f && nextOpen >= end && nextClose >= end && !((first === 0x74 || first === 0x67) && isGeneratedName(text, start))) {
+      if (first !== 0x5f && !generated) {
         for (let r = 0; r < recent.length; r++) {
           const candidate = recent[r] as PrefixFacts;
           const dot = start + candidate.key.length;
@@ -259,7 +265,14 @@ export class PackageCollector {
         }
       }
       if (facts !== undefined && restAt < end && text.charCodeAt(restAt) !== 0x5f) {
-        if (!(facts.oneElement && mayBeCloneAt(text, restAt))) {
+        // Type arguments keep the prefix when they start after the rest's
+        // first letter (no '/' follows the '.', checked above) and balance.
+        // Checked on the name's own string: searching the chunk's text ran
+        // past the name to the next bracket, and once V8 had optimised that
+        // search, kubectl's names took several times longer.
+        const generic = nextOpen < end || nextClose < end;
+        const plainShape = !generic || (nextOpen > restAt && stripTypeArguments(text.slice(start, end)) !== undefined);
+        if (plainShape && !(facts.oneElement && mayBeCloneAt(text, restAt))) {
           plain++;
           if (facts.wanted?.has(text.slice(restAt, end))) this.found.add(text.slice(start, end));
           if (facts.owner === null) continue;
