@@ -33,6 +33,23 @@ const [inspect50, fileGo] = walls(
 );
 row('inspect same binary', inspect50, fileGo, 'file + go version -m');
 
+// 1a. A real Go program of about that size, when the host has one (here
+// gcloud's kubectl, kpt, ...): the padded binary above keeps a small
+// program's pclntab (~3,000 functions), a real one holds ~80,000 names, and
+// listing the packages compiled in reads every one of them.
+const realGo = goBinaryNear(50e6, ['/usr/local/bin', '/usr/bin', '/usr/lib/google-cloud-sdk/bin']);
+if (realGo) {
+  const noCa = process.env.NODE_EXTRA_CA_CERTS ? ['env', '-u', 'NODE_EXTRA_CA_CERTS'] : [];
+  const [nodeFloor, inspectReal, goVersion] = walls(
+    [...noCa, process.execPath, '-e', '0'],
+    [...noCa, process.execPath, CLI, 'inspect', '--json', realGo.path],
+    [GO, 'version', '-m', realGo.path],
+  );
+  const label = `inspect ${realGo.path.split('/').pop()} (${(realGo.size / 1e6).toFixed(0)} MB, real Go program)`;
+  row(label, inspectReal, nodeFloor, `node -e 0${noCa.length > 0 ? ' (no CA env)' : ''}`);
+  row(label, inspectReal, goVersion, 'go version -m');
+}
+
 // 1b. How much of the file inspect reads (by offset, never whole).
 const readStats = spawnSync(process.execPath, [join(REPO, 'bench', 'bytes-read.js'), big50], { encoding: 'utf8' });
 if (readStats.status !== 0) throw new Error(readStats.stderr);
@@ -60,4 +77,31 @@ for (const dir of ['/usr/bin', '/usr/sbin', dirname(dirname(GO)) + '/pkg/tool/li
   const name = `inspect ${dir.replace(/^\/usr\/lib\//, '')} (${count} entries)`;
   row(name, ours, theirs, 'file + go version -m');
   row(name, ours, withLdd, 'file + ldd + go version -m');
+}
+
+/** The Go binary in `dirs` (symlinks followed) whose size is nearest `bytes`, at least 60% of it; undefined when none is. */
+function goBinaryNear(bytes, dirs) {
+  let best;
+  for (const dir of dirs) {
+    let names = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      let size;
+      try {
+        const st = statSync(path);
+        if (!st.isFile() || st.size < bytes * 0.6) continue;
+        size = st.size;
+      } catch {
+        continue;
+      }
+      if (best && Math.abs(size - bytes) >= Math.abs(best.size - bytes)) continue;
+      if (spawnSync(GO, ['version', path], { stdio: 'ignore' }).status === 0) best = { path, size };
+    }
+  }
+  return best;
 }

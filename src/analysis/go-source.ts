@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { InputError, FormatError } from '../errors.js';
+import { runGoCommand } from './go-command.js';
 import { findCgoModule } from '../knowledge/cgo-modules.js';
 import { RUNTIME_NEED_RULES } from '../knowledge/runtime-needs.js';
 import { goRuntimeNeeds, type GoNeed } from './needs.js';
@@ -121,28 +121,6 @@ export function splitJsonStream(text: string, where: string): unknown[] {
   return values;
 }
 
-async function runGoList(goBinary: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number, maxOutput: number, where: string): Promise<string> {
-  // Loaded on first use: child_process (and net with it) cost more start-up
-  // than inspecting a binary. Through require, which works both here and in
-  // the CommonJS bundle the CLI runs (a vm script, where import() has no loader).
-  const { execFile } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
-  return new Promise((resolvePromise, reject) => {
-    execFile(goBinary, [...args], { cwd, env, timeout: timeoutMs, maxBuffer: maxOutput, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (!error) return resolvePromise(stdout);
-      const e = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: string | number };
-      if (e.code === 'ENOENT') {
-        return reject(new InputError('not-found', `${where}: the go command "${goBinary}" is not installed (set GO123 or put go on PATH)`));
-      }
-      if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
-        return reject(new FormatError('limit', `${where}: go list printed more than ${maxOutput} bytes`));
-      }
-      if (e.killed || e.signal) return reject(new InputError('io', `${where}: go list did not finish within ${Math.round(timeoutMs / 1000)} s`));
-      const firstLine = stderr.split('\n').find((l) => l.trim().length > 0) ?? `exit ${String(e.code)}`;
-      reject(new InputError('io', `${where}: go list failed: ${firstLine.trim()}`));
-    });
-  });
-}
-
 /** The nearest directory at or above `dir` holding go.mod, or null. */
 function findModuleRoot(dir: string): string | null {
   let current = dir;
@@ -250,15 +228,14 @@ export async function analyseGoSource(dir: string, options: GoSourceOptions = {}
   const args = ['list', '-e', '-deps', `-json=${LIST_FIELDS}`];
   if (options.tags && options.tags.length > 0) args.push('-tags', options.tags.join(','));
   args.push(options.package ?? './...');
-  const output = await runGoList(
-    goBinary,
-    args,
-    absolute,
-    listEnv(absolute),
-    options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
-    dir,
-  );
+  const output = await runGoCommand(goBinary, args, {
+    cwd: absolute,
+    env: listEnv(absolute),
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    maxOutput: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
+    where: dir,
+    what: 'go list',
+  });
   const listed = splitJsonStream(output, dir).filter((v): v is ListedPackage => typeof v === 'object' && v !== null && !Array.isArray(v));
   const byPath = new Map<string, ListedPackage>();
   for (const p of listed) if (p.ImportPath) byPath.set(p.ImportPath, p);

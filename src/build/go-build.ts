@@ -1,12 +1,12 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { runGoCommand } from '../analysis/go-command.js';
 import { analyseGoSource, type GoSourceAnalysis } from '../analysis/go-source.js';
 import { InputError, UsageError } from '../errors.js';
 import { NO_PROGRESS, type Progress } from '../cli/progress.js';
 import type { Platform } from '../image/types.js';
-import { platformText } from '../image/platform.js';
+import { hostPlatform, platformText } from '../image/platform.js';
 
 /**
  * `fromscratch build ./dir`: the person's own Go toolchain builds the
@@ -43,14 +43,6 @@ export interface GoBuiltBinary {
 const BUILD_TIMEOUT_MS = 15 * 60_000;
 const MAX_OUTPUT = 16 << 20;
 const MUSL_GCC = 'musl-gcc';
-
-const NODE_TO_GOARCH: Readonly<Record<string, string>> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm', s390x: 's390x', ppc64: 'ppc64le', riscv64: 'riscv64', loong64: 'loong64' };
-
-/** The host's platform in Go's (and OCI's) names. */
-export function hostPlatform(): Platform {
-  const architecture = NODE_TO_GOARCH[process.arch] ?? process.arch;
-  return architecture === 'arm64' ? { os: 'linux', architecture, variant: 'v8' } : { os: 'linux', architecture };
-}
 
 /** `--platform os/arch[/variant]`: only Linux platforms (the image runs Linux binaries). */
 export function parseBuildPlatform(text: string): Platform {
@@ -140,15 +132,7 @@ async function goBuild(dir: string, analysis: GoSourceAnalysis, platform: Platfo
   if (strategy === 'musl') args.push('-ldflags=-linkmode external -extldflags -static');
   args.push(analysis.mainPackageDir === '.' ? '.' : `./${analysis.mainPackageDir}`);
   const cwd = analysis.moduleDir ?? analysis.dir;
-  await new Promise<void>((resolve, reject) => {
-    execFile(analysis.goBinary, args, { cwd, env, timeout: timeoutMs, maxBuffer: MAX_OUTPUT, encoding: 'utf8' }, (error, _stdout, stderr) => {
-      if (error === null) return resolve();
-      const errno = error as NodeJS.ErrnoException;
-      if (errno.code === 'ENOENT') return reject(new InputError('not-found', `${dir}: the go command "${analysis.goBinary}" is not installed`));
-      const said = stderr.trim().split('\n').filter((l) => l.trim() !== '').slice(0, 6).join('; ');
-      reject(new InputError('io', `${dir}: go build for ${platformText(platform)} failed: ${said || error.message}`.slice(0, 2000)));
-    });
-  });
+  await runGoCommand(analysis.goBinary, args, { cwd, env, timeoutMs, maxOutput: MAX_OUTPUT, where: dir, what: `go build for ${platformText(platform)}` });
 }
 
 function onPath(command: string): boolean {

@@ -4,7 +4,7 @@ import { emptyReport, type InspectReport } from '../analysis/report.js';
 import { openExecutable } from '../binary/open.js';
 import { describeError, InputError } from '../errors.js';
 import { openImageReference, type OpenedReference } from '../image/open-reference.js';
-import { platformText, selectPlatform } from '../image/platform.js';
+import { hostPlatform, platformText, selectPlatform } from '../image/platform.js';
 import { formatImageReference, parseImageReference } from '../image/refs.js';
 import type { Image, ImageOrIndex, Platform } from '../image/types.js';
 import { keepForAnalysis } from '../check/check-image.js';
@@ -46,11 +46,10 @@ export function splitImagePath(input: string): ImagePath | undefined {
   return { ref: input.slice(0, at), path: input.slice(at + 1) };
 }
 
-/** Node's process.arch in Go's (and OCI's) names. */
-const GO_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64', mips: 'mips', mipsel: 'mipsle' };
-
-function hostPlatform(): Platform {
-  return { os: 'linux', architecture: GO_ARCH[process.arch] ?? process.arch };
+/** The host's os and architecture, any variant. */
+function hostOsArch(): Platform {
+  const { os, architecture } = hostPlatform();
+  return { os, architecture };
 }
 
 /** The image to look in: --platform's, else the host's, else the only runnable one of the index. */
@@ -59,13 +58,13 @@ async function chooseImage(root: ImageOrIndex, name: string): Promise<Image> {
   const runnable = (await root.index.manifest()).manifests.filter((m) => m.platform?.os !== 'unknown');
   const only = runnable.length === 1 && runnable[0]?.platform ? runnable[0].platform : undefined;
   try {
-    const chosen = await selectPlatform(root, only ?? hostPlatform(), name);
+    const chosen = await selectPlatform(root, only ?? hostOsArch(), name);
     if (chosen.kind === 'image') return chosen.image;
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     throw new InputError('not-found', `${e.message}; choose one with --platform`);
   }
-  throw new InputError('not-found', `${name}: no image for ${platformText(hostPlatform())}; choose one with --platform`);
+  throw new InputError('not-found', `${name}: no image for ${platformText(hostOsArch())}; choose one with --platform`);
 }
 
 interface OpenedImageRoot {

@@ -5,6 +5,29 @@ import type { ImageOrIndex, Platform } from './types.js';
 /** Indexes may nest (an index of indexes); deeper than this is refused. */
 const MAX_INDEX_DEPTH = 8;
 
+/** Node's process.arch in Go's (and OCI's) names. */
+const GO_ARCH: Readonly<Record<string, string>> = {
+  x64: 'amd64',
+  ia32: '386',
+  arm64: 'arm64',
+  arm: 'arm',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+  loong64: 'loong64',
+  mips: 'mips',
+  mipsel: 'mipsle',
+};
+
+/**
+ * The host's platform in Go's and OCI's names; arm64 with the variant
+ * images give it (v8). To match any variant, leave the variant out.
+ */
+export function hostPlatform(): Platform {
+  const architecture = GO_ARCH[process.arch] ?? process.arch;
+  return architecture === 'arm64' ? { os: 'linux', architecture, variant: 'v8' } : { os: 'linux', architecture };
+}
+
 export function platformText(p: Platform): string {
   return [p.os, p.architecture, ...(p.variant !== undefined ? [p.variant] : [])].join('/');
 }
