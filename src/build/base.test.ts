@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { writeOciLayout } from '../image/oci-layout-writer.js';
 import { openImageReference } from '../image/open-reference.js';
 import { parseImageReference } from '../image/refs.js';
@@ -15,6 +14,7 @@ import { run } from '../testing/process.js';
 import { startRegistry, type RegistryServer } from '../testing/registry-server.js';
 import { runBundle, unpackBundle } from '../testing/runc.js';
 import { buildImage } from './build.js';
+import { BIN } from '../testing/cli.js';
 
 /**
  * `build --base`: our layers on top of an existing image read from every
@@ -23,7 +23,6 @@ import { buildImage } from './build.js';
  * and runc runs the result.
  */
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'fromscratch.js');
 const work = await mkdtemp(join(tmpdir(), 'fromscratch-base-test-'));
 let registry: RegistryServer;
 before(async () => {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { inspectFile } from '../analysis/inspect.js';
 import { HostRootFS } from '../fs/index.js';
 import { writeOciLayout } from '../image/oci-layout-writer.js';
@@ -14,6 +13,7 @@ import { run } from '../testing/process.js';
 import { runBundle, unpackBundle } from '../testing/runc.js';
 import { buildImage } from './build.js';
 import { parseBuildPlatform } from './go-build.js';
+import { BIN } from '../testing/cli.js';
 
 /**
  * `build ./dir`: the Go toolchain builds the fixtures' sources per platform,
@@ -21,7 +21,6 @@ import { parseBuildPlatform } from './go-build.js';
  * cgo strategies are checked on a program whose main package calls C.
  */
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'fromscratch.js');
 const work = await mkdtemp(join(tmpdir(), 'fromscratch-gobuild-test-'));
 after(() => rm(work, { recursive: true, force: true }));
 // The fixtures' build cache: the standard library is already compiled there for each architecture.

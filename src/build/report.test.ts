@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { fixture } from '../testing/fixtures.js';
 import { run } from '../testing/process.js';
 import type { BuildJson, ReportedFile } from './report.js';
+import { BIN } from '../testing/cli.js';
 
 /**
  * The build report against the image itself: every file it names is in the
@@ -14,7 +14,6 @@ import type { BuildJson, ReportedFile } from './report.js';
  * and the layer sizes are the blobs' sizes on disk and gunzipped.
  */
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'fromscratch.js');
 const work = await mkdtemp(join(tmpdir(), 'fromscratch-report-test-'));
 after(() => rm(work, { recursive: true, force: true }));
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' };

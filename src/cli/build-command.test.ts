@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { fixture } from '../testing/fixtures.js';
 import { run } from '../testing/process.js';
+import { BIN } from '../testing/cli.js';
 
 /** `fromscratch build` end to end through the installed entry point, read back with skopeo. */
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'fromscratch.js');
 const work = await mkdtemp(join(tmpdir(), 'fromscratch-build-cli-'));
 after(() => rm(work, { recursive: true, force: true }));
 const env = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', ...extra });

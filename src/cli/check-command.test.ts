@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fixture } from '../testing/fixtures.js';
 import { run } from '../testing/process.js';
+import { BIN } from '../testing/cli.js';
 
 /** `fromscratch check` end to end: the JSON contract, every platform of an index, and the exit codes. */
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'fromscratch.js');
 const work = await mkdtemp(join(tmpdir(), 'fromscratch-check-cli-'));
 after(() => rm(work, { recursive: true, force: true }));
 const cli = (...args: string[]) => run(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } });

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { readOciLayout } from '../image/oci-layout.js';
 import type { ImageOrIndex } from '../image/types.js';
 import { fixture } from '../testing/fixtures.js';
@@ -11,6 +10,7 @@ import { asImage } from '../testing/image-fixtures.js';
 import { run } from '../testing/process.js';
 import { skopeoDigest, startRegistry } from '../testing/registry-server.js';
 import { useRegistry } from '../testing/registry-hooks.js';
+import { BIN } from '../testing/cli.js';
 
 /**
  * `fromscratch copy` end to end through the installed entry point: an image
@@ -18,7 +18,6 @@ import { useRegistry } from '../testing/registry-hooks.js';
  * skopeo as the independent reader; and `build -o docker://` pushing.
  */
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'fromscratch.js');
 const work = await mkdtemp(join(tmpdir(), 'fromscratch-copy-cli-'));
 const env = () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' });
 const registry = useRegistry(() => rm(work, { recursive: true, force: true }));

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { InspectReport } from '../analysis/report.js';
 import { fixture } from '../testing/fixtures.js';
 import { run } from '../testing/process.js';
 import { useRegistry } from '../testing/registry-hooks.js';
 import { unpackBundle } from '../testing/runc.js';
 import { splitImagePath } from './inspect-image-path.js';
+import { BIN } from '../testing/cli.js';
 
 /**
  * `inspect REF:/path`: a binary inside an image, read from the image's
@@ -18,7 +18,6 @@ import { splitImagePath } from './inspect-image-path.js';
  * with --root at the unpacked root file system.
  */
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'fromscratch.js');
 const work = await mkdtemp(join(tmpdir(), 'fromscratch-inspect-image-'));
 const cli = (...args: string[]) => run(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } });
 const registry = useRegistry(() => rm(work, { recursive: true, force: true }));

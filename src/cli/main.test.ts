@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { InspectReport } from '../analysis/report.js';
 import { fixture } from '../testing/fixtures.js';
+import { BIN } from '../testing/cli.js';
 
 // End to end through the real executable, as a person or a script calls it.
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'fromscratch.js');
 
 interface Run {
   code: number;

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { CheckedPlatform } from '../check/check-image.js';
 import { fixture } from '../testing/fixtures.js';
 import { run } from '../testing/process.js';
 import { checkSarif, imagePathUri } from './sarif.js';
+import { BIN } from '../testing/cli.js';
 
 /**
  * `check --sarif`: the log holds what the SARIF 2.1.0 schema requires
@@ -16,7 +16,6 @@ import { checkSarif, imagePathUri } from './sarif.js';
  * follows --fail-on.
  */
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'fromscratch.js');
 const work = await mkdtemp(join(tmpdir(), 'fromscratch-sarif-'));
 after(() => rm(work, { recursive: true, force: true }));
 const cli = (...args: string[]) => run(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } });

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { fixture } from '../testing/fixtures.js';
 import { run } from '../testing/process.js';
 import { skopeoDigest } from '../testing/registry-server.js';
 import { useRegistry } from '../testing/registry-hooks.js';
+import { BIN } from '../testing/cli.js';
 
 /**
  * `check docker://HOST/REPO:TAG` against a real registry on 127.0.0.1:
@@ -16,7 +16,6 @@ import { useRegistry } from '../testing/registry-hooks.js';
  * gives for the same image in an OCI layout.
  */
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'fromscratch.js');
 const work = await mkdtemp(join(tmpdir(), 'fromscratch-registry-check-'));
 const cli = (...args: string[]) => run(process.execPath, [BIN, ...args]);
 const registry = useRegistry(() => rm(work, { recursive: true, force: true }));
