@@ -1,8 +1,6 @@
 import { exitWhenWritten } from '../io/stdout.js';
 import { main } from './main.js';
 
-export { v8FlagsChanged } from './v8-tuning.js';
-
 /**
  * The entry of the CommonJS bundle bin/fromscratch.js loads. `run` is the
  * command line; `startInspectWorker` is what an inspect worker thread runs

@@ -10,7 +10,6 @@ import type { InspectReport } from '../analysis/report.js';
 import { InOrder, mapOrdered, type ScanTarget } from '../analysis/scan.js';
 import { CachedRootFS, HostRootFS } from '../fs/index.js';
 import { LinkerSession } from '../linker/index.js';
-import { raiseInterruptBudgetForScan, SCAN_TUNING_THRESHOLD } from './v8-tuning.js';
 
 export type InspectTask = ScanTarget;
 export type Inspector = (task: InspectTask) => Promise<InspectReport | undefined>;
@@ -67,7 +66,6 @@ export async function inspectAll(
   jobs: number,
   emit: (report: InspectReport | undefined) => void,
 ): Promise<void> {
-  if (targets.length >= SCAN_TUNING_THRESHOLD) raiseInterruptBudgetForScan();
   const local = createInspector(rootDir);
   const helperCount = helpersFor(targets.length);
   const script = helperCount > 0 ? workerScript() : undefined;
