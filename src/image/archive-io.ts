@@ -2,6 +2,7 @@ import { readFileStream } from '../io/file-streams.js';
 import { mkdir, mkdtemp, rename, rm, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
 import { FormatError, InputError } from '../errors.js';
 import { temporaryPathBeside } from '../io/atomic.js';
 import { readTar, writeTar, type TarInput } from '../layer/index.js';
@@ -115,18 +116,26 @@ export async function extractArchive(
   }
 }
 
-/** The archive's entries: `files` are relative paths under `dir`, written in sorted order with their parent directories. */
-function archiveEntries(dir: string, files: readonly string[]): TarInput[] {
+/** A file of an archive being packed: its path, and its bytes or a stream of exactly `size` bytes. */
+export interface ArchiveMember {
+  readonly path: string;
+  readonly size: number;
+  readonly body: Uint8Array | (() => Promise<Readable>);
+}
+
+/** The archive's entries: the members, in sorted order, with their parent directories. */
+function archiveEntries(members: readonly ArchiveMember[]): TarInput[] {
   const dirs = new Set<string>();
-  for (const file of files) {
-    const parts = file.split('/');
+  for (const { path } of members) {
+    const parts = path.split('/');
     for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
   }
-  const paths = [...dirs].map((d) => ({ path: d, isDir: true })).concat(files.map((f) => ({ path: f, isDir: false })));
-  paths.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return paths.map(({ path, isDir }) =>
-    isDir ? { header: { path: `${path}/`, type: 'dir', mode: 0o755 } } : { header: { path, type: 'file', mode: 0o644, size: 0 }, body: undefined },
-  );
+  const entries: { path: string; entry: TarInput }[] = [
+    ...[...dirs].map((d) => ({ path: d, entry: { header: { path: `${d}/`, type: 'dir', mode: 0o755 } } as TarInput })),
+    ...members.map((m) => ({ path: m.path, entry: { header: { path: m.path, type: 'file', mode: 0o644, size: m.size }, body: m.body } as TarInput })),
+  ];
+  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return entries.map((e) => e.entry);
 }
 
 /**
@@ -135,18 +144,22 @@ function archiveEntries(dir: string, files: readonly string[]): TarInput[] {
  * place so a failure leaves no half-written archive.
  */
 export async function packArchive(dir: string, files: readonly string[], out: string): Promise<void> {
-  const entries = await Promise.all(
-    archiveEntries(dir, files).map(async (entry): Promise<TarInput> => {
-      if (entry.header.type !== 'file') return entry;
-      const path = join(dir, entry.header.path);
+  const members = await Promise.all(
+    files.map(async (file): Promise<ArchiveMember> => {
+      const path = join(dir, file);
       const { size } = await stat(path);
-      return { header: { ...entry.header, size }, body: async () => readFileStream(path) };
+      return { path: file, size, body: async () => readFileStream(path) };
     }),
   );
+  await packMembers(members, out);
+}
+
+/** packArchive of members that need not be files: a blob streamed from wherever the image keeps it. */
+export async function packMembers(members: readonly ArchiveMember[], out: string): Promise<void> {
   await mkdir(dirname(out), { recursive: true });
   const temp = temporaryPathBeside(out);
   try {
-    await streamToNewFile(writeTar(entries), temp);
+    await streamToNewFile(writeTar(archiveEntries(members)), temp);
     await rename(temp, out);
   } catch (e) {
     await unlink(temp).catch(() => undefined);

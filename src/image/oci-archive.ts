@@ -1,15 +1,16 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { extractArchive, packArchive } from './archive-io.js';
+import { verifyingStream } from '../layer/index.js';
+import { extractArchive, packMembers, type ArchiveMember } from './archive-io.js';
+import { digestHex } from './blob-streams.js';
+import { collectBlobs, rootDescriptor } from './blob-walk.js';
+import { canonicalJsonBytes } from './canonical-json.js';
 import { OciLayout } from './oci-layout.js';
-import { writeOciLayout } from './oci-layout-writer.js';
+import { layoutEntry, mergeIndex, OCI_LAYOUT_FILE } from './oci-layout-writer.js';
 import type { Descriptor, ImageOrIndex } from './types.js';
 
 /**
  * oci-archive: an OCI image layout in one tar file, as skopeo reads and
- * writes it. The sink assembles the layout in a private temp directory and
- * packs it deterministically (sorted names, fixed modes and times); the
+ * writes it. The sink packs the layout's files deterministically (sorted
+ * names, fixed modes and times) straight from the image; the
  * source extracts the archive into a private temp directory (see
  * archive-io.ts for why) accepting only `oci-layout`, `index.json` and
  * `blobs/sha256/<64 hex>`, then reads it as a layout.
@@ -34,16 +35,26 @@ export async function readOciArchive(file: string, tag?: string): Promise<Opened
   }
 }
 
-/** Writes (replaces) `file` with an archive holding only this image or index. */
+/**
+ * Writes (replaces) `file` with an archive holding only this image or
+ * index: the layout's files packed straight from the image's blobs, each
+ * verified against its digest as it streams (no layout written to disk
+ * first, which copied every layer twice more).
+ */
 export async function writeOciArchive(file: string, root: ImageOrIndex, options: { tag?: string } = {}): Promise<Descriptor> {
-  const work = await mkdtemp(join(tmpdir(), 'fromscratch-oci-archive-'));
-  try {
-    const layoutDir = join(work, 'layout');
-    const descriptor = await writeOciLayout(layoutDir, root, options);
-    const blobs = (await readdir(join(layoutDir, 'blobs', 'sha256'))).map((hex) => `blobs/sha256/${hex}`);
-    await packArchive(layoutDir, ['oci-layout', 'index.json', ...blobs], file);
-    return descriptor;
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  const top = await rootDescriptor(root);
+  const index = mergeIndex(undefined, layoutEntry(top, options.tag), options.tag);
+  const blobs = (await collectBlobs(root)).map(
+    (blob): ArchiveMember => ({
+      path: `blobs/sha256/${digestHex(blob.descriptor.digest, file)}`,
+      size: blob.descriptor.size,
+      body: async () => verifyingStream(await blob.open(), blob.descriptor, `blob ${blob.descriptor.digest}`),
+    }),
+  );
+  const json = (path: string, value: unknown): ArchiveMember => {
+    const bytes = canonicalJsonBytes(value);
+    return { path, size: bytes.length, body: bytes };
+  };
+  await packMembers([json('oci-layout', OCI_LAYOUT_FILE), json('index.json', index), ...blobs], file);
+  return top;
 }

@@ -74,12 +74,7 @@ async function fillLayout(dir: string, root: ImageOrIndex, options: WriteOciLayo
     if (await writeBlob(blobDir, blob)) created.push(join(blobDir, digestHex(blob.descriptor.digest, dir)));
   }
   const top = await rootDescriptor(root);
-  const entry: Descriptor = {
-    mediaType: top.mediaType,
-    digest: top.digest,
-    size: top.size,
-    ...(options.tag !== undefined ? { annotations: { [REF_NAME_ANNOTATION]: options.tag } } : {}),
-  };
+  const entry = layoutEntry(top, options.tag);
   const layoutPath = join(dir, 'oci-layout');
   if ((await stat(layoutPath).catch(() => undefined)) === undefined) {
     await writeFileAtomic(layoutPath, canonicalJsonBytes(OCI_LAYOUT_FILE));
@@ -99,6 +94,16 @@ async function readExistingIndex(dir: string): Promise<ImageIndexManifest | unde
   } finally {
     await handle.close();
   }
+}
+
+/** index.json's entry for the image or index `top`, with its tag as the ref.name annotation. */
+export function layoutEntry(top: Descriptor, tag: string | undefined): Descriptor {
+  return {
+    mediaType: top.mediaType,
+    digest: top.digest,
+    size: top.size,
+    ...(tag !== undefined ? { annotations: { [REF_NAME_ANNOTATION]: tag } } : {}),
+  };
 }
 
 /** The existing index with `entry` added: an entry with the same tag (or, untagged, the same digest) is replaced. */
