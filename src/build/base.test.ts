@@ -11,7 +11,7 @@ import { fixture } from '../testing/fixtures.js';
 import { tarBytes, tinyImage } from '../testing/image-fixtures.js';
 import { layerFromTar, memoryImage } from '../image/memory.js';
 import { run } from '../testing/process.js';
-import { startRegistry, type RegistryServer } from '../testing/registry-server.js';
+import { startFaultProxy, startRegistry, type RegistryServer } from '../testing/registry-server.js';
 import { runBundle, unpackBundle } from '../testing/runc.js';
 import { buildImage } from './build.js';
 import { BIN } from '../testing/cli.js';
@@ -98,6 +98,25 @@ for (const [transport, ref] of Object.entries(baseSources)) {
     assert.match(ran.stdout, /127\.0\.0\.1/);
   });
 }
+
+test('--base from a registry downloads each base layer once, though the build reads it twice (indexing, then passing it through)', async () => {
+  const baseRef = `docker://${registry.host}/spool-base:1`;
+  await buildImage([fixture('c-dynamic')], { output: baseRef });
+  const baseManifest = (await skopeo(['inspect', '--raw', baseRef])) as { layers: { size: number }[] };
+  const layerBytes = baseManifest.layers.reduce((sum, l) => sum + l.size, 0);
+  // A proxy that never cuts (0 faults), to count what the registry sends.
+  const proxy = await startFaultProxy(registry.port, Number.MAX_SAFE_INTEGER, 0, { direction: 'down' });
+  try {
+    const layout = join(work, 'on-spooled');
+    await buildImage([fixture('go-net-cgo')], { output: `oci:${layout}:t`, base: `docker://${proxy.host}/spool-base:1` });
+    const manifest = (await skopeo(['inspect', '--raw', `oci:${layout}:t`])) as RawManifest;
+    assert.equal(manifest.layers.length, baseManifest.layers.length + 2);
+    assert.ok(proxy.downBytes >= layerBytes, `${proxy.downBytes} bytes downloaded, the base layers alone are ${layerBytes}`);
+    assert.ok(proxy.downBytes < layerBytes * 1.5, `${proxy.downBytes} bytes downloaded for ${layerBytes} bytes of base layers`);
+  } finally {
+    await proxy.stop();
+  }
+});
 
 test('--base merges the config: base Env kept plus ours, our Entrypoint and User, the base Cmd dropped, its WorkingDir kept', async () => {
   const baseLayout = join(work, 'tiny-base');

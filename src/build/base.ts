@@ -3,6 +3,7 @@ import { InputError } from '../errors.js';
 import { openImageReference, type OpenedReference } from '../image/open-reference.js';
 import { platformText, selectPlatform } from '../image/platform.js';
 import { formatImageReference, parseImageReference } from '../image/refs.js';
+import { BlobSpool } from '../image/spooled-image.js';
 import { MEDIA_TYPES, type Digest, type Image, type ImageConfig, type Layer, type Platform } from '../image/types.js';
 import { ImageRootFS } from '../rootfs/index.js';
 import { PromiseMemo } from '../util/memo.js';
@@ -41,21 +42,31 @@ export async function openBase(text: string): Promise<OpenedBase> {
   const ref = parseImageReference(text);
   const name = formatImageReference(ref);
   const opened: OpenedReference = await openImageReference(ref);
+  // A registry's layers are read twice (indexing the base's files, then
+  // passing them through): kept in files on the first read. Local
+  // transports are read from their files again.
+  const spool = ref.transport === 'docker' ? await BlobSpool.create() : undefined;
   // One base image per platform, however many binaries a multi-arch build has for it.
   const perPlatform = new PromiseMemo<BaseImage>(MAX_PLATFORMS);
   return {
     name,
-    forPlatform: (platform) => perPlatform.get(platformText(platform), () => baseFor(opened, name, platform)),
-    close: () => opened.close(),
+    forPlatform: (platform) => perPlatform.get(platformText(platform), () => baseFor(opened, name, platform, spool)),
+    close: async () => {
+      try {
+        await opened.close();
+      } finally {
+        await spool?.close();
+      }
+    },
   };
 }
 
-async function baseFor(opened: OpenedReference, name: string, platform: Platform): Promise<BaseImage> {
+async function baseFor(opened: OpenedReference, name: string, platform: Platform, spool: BlobSpool | undefined): Promise<BaseImage> {
   // Registries list arm64 images with or without "v8"; only 32-bit arm's variant tells images apart.
   const wanted: Platform = platform.architecture === 'arm' ? platform : { os: platform.os, architecture: platform.architecture };
   const selected = await selectPlatform(opened.root, wanted, `--base ${name}`);
   if (selected.kind !== 'image') throw new InputError('not-found', `--base ${name}: no image for ${platformText(platform)}`);
-  const image = selected.image;
+  const image = spool ? spool.image(selected.image, `--base ${name}`) : selected.image;
   const [descriptor, config, layers] = await Promise.all([image.descriptor(), image.config(), image.layers()]);
   if (config.rootfs.diff_ids.length !== layers.length) {
     throw new InputError('malformed', `--base ${name}: its config lists ${config.rootfs.diff_ids.length} diff_ids for ${layers.length} layers`);

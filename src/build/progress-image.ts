@@ -1,6 +1,7 @@
 import { Transform, type Readable } from 'node:stream';
 import type { Progress } from '../cli/progress.js';
 import type { Image, ImageIndex, ImageOrIndex, Layer } from '../image/types.js';
+import { withLayers, withOpen } from '../image/wrap.js';
 
 /**
  * The same image or index, with every layer blob a sink reads counted as a
@@ -23,40 +24,28 @@ function indexWithProgress(index: ImageIndex, progress: Progress, verb: string):
 }
 
 function imageWithProgress(image: Image, progress: Progress, verb: string): Image {
-  return {
-    descriptor: () => image.descriptor(),
-    rawManifest: () => image.rawManifest(),
-    manifest: () => image.manifest(),
-    rawConfig: () => image.rawConfig(),
-    config: () => image.config(),
-    layers: async () => (await image.layers()).map((layer) => layerWithProgress(layer, progress, verb)),
-  };
+  return withLayers(image, (layers) => layers.map((layer) => layerWithProgress(layer, progress, verb)));
 }
 
 function layerWithProgress(layer: Layer, progress: Progress, verb: string): Layer {
-  return {
-    descriptor: layer.descriptor,
-    diffId: () => layer.diffId(),
-    uncompressed: () => layer.uncompressed(),
-    open: async () => {
-      const task = progress.task(`${verb} ${layer.descriptor.digest.slice('sha256:'.length, 'sha256:'.length + 12)}`, layer.descriptor.size);
-      const stream: Readable = await layer.open();
-      const counted = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          task.advance(chunk.length);
-          callback(null, chunk);
-        },
-        flush(callback) {
-          task.finish();
-          callback();
-        },
-      });
-      stream.on('error', (error) => counted.destroy(error));
-      counted.on('close', () => {
+  return withOpen(layer, async () => {
+    const task = progress.task(`${verb} ${layer.descriptor.digest.slice('sha256:'.length, 'sha256:'.length + 12)}`, layer.descriptor.size);
+    const stream: Readable = await layer.open();
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        task.advance(chunk.length);
+        callback(null, chunk);
+      },
+      flush(callback) {
         task.finish();
-        if (!stream.destroyed) stream.destroy();
-      });
-      return stream.pipe(counted);
-    },
-  };
+        callback();
+      },
+    });
+    stream.on('error', (error) => counted.destroy(error));
+    counted.on('close', () => {
+      task.finish();
+      if (!stream.destroyed) stream.destroy();
+    });
+    return stream.pipe(counted);
+  });
 }

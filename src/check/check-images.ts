@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { readOciLayout } from '../image/oci-layout.js';
 import { layerFromTar, memoryImage, type LayerInput } from '../image/memory.js';
 import type { ContainerConfig, Image } from '../image/types.js';
+import { withLayers, withOpen } from '../image/wrap.js';
 import type { TarInput } from '../layer/index.js';
 import { tarBytes } from '../testing/image-fixtures.js';
 import { run } from '../testing/process.js';
@@ -120,19 +121,6 @@ export async function oldLibc(work: string): Promise<Uint8Array> {
 /** `image` with a counter of how many times its layers' blobs are opened (streamed). */
 export async function countingImage(image: Image): Promise<{ image: Image; streams: () => number }> {
   let streams = 0;
-  const layers = (await image.layers()).map((l) => ({
-    descriptor: l.descriptor,
-    diffId: () => l.diffId(),
-    uncompressed: () => l.uncompressed(),
-    open: () => (streams++, l.open()),
-  }));
-  const counted: Image = {
-    descriptor: () => image.descriptor(),
-    rawManifest: () => image.rawManifest(),
-    manifest: () => image.manifest(),
-    rawConfig: () => image.rawConfig(),
-    config: () => image.config(),
-    layers: async () => layers,
-  };
-  return { image: counted, streams: () => streams };
+  const layers = (await image.layers()).map((l) => withOpen(l, () => (streams++, l.open())));
+  return { image: withLayers(image, () => layers), streams: () => streams };
 }

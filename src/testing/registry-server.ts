@@ -219,6 +219,8 @@ export interface FaultProxy {
   readonly drops: number;
   /** Bytes forwarded client → registry (requests), over all connections. */
   readonly upBytes: number;
+  /** Bytes forwarded registry → client (answers), over all connections. */
+  readonly downBytes: number;
   stop(): Promise<void>;
 }
 
@@ -291,6 +293,9 @@ export async function startFaultProxy(targetPort: number, dropAtBytes: number, t
     },
     get upBytes() {
       return counted.up;
+    },
+    get downBytes() {
+      return counted.down;
     },
     stop: () =>
       new Promise<void>((resolve) => {
