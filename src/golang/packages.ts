@@ -83,7 +83,9 @@ function mayBeCloneAt(text: string, at: number): boolean {
   CLONE_START.lastIndex = at;
   return CLONE_START.test(text);
 }
+
 const MAX_REMEMBERED_PREFIXES = 20_000;
+
 /**
  * Prefixes addSpans compares a name with before splitting it: a function's
  * name and the names inlined into it alternate between a few packages, and
@@ -218,12 +220,12 @@ export class PackageCollector {
 
   /**
    * addSpan for every name of a batch, in order, with the same result. The
-   * common name, "import/path.rest" whose prefix is one of the last few
-   * seen, is handled in this one loop over local variables: a scan runs it
-   * in V8's interpreter and baseline code, where each call and each
-   * property read per name cost more than the compares themselves. Names of
-   * one package in one unit in a row are counted as one run. Every other
-   * name goes through addSpan.
+   * common names (compiler-made ones, and "import/path.rest" whose prefix
+   * is one of the last few seen, type arguments or not) are handled in this
+   * one loop over local variables: a scan runs it in V8's interpreter and
+   * baseline code, where each call and each property read per name cost
+   * more than the compares themselves. Names of one package in one unit in
+   * a row are counted as one run. Every other name goes through addSpan.
    */
   addSpans(batch: FunctionNameBatch): void {
     const { text, starts, ends, units, count } = batch;
