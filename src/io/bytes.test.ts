@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ByteView, MAX_SAFE_BIGINT } from './bytes.js';
+import { ByteView, decodeUtf8, MAX_SAFE_BIGINT } from './bytes.js';
+import { Rng } from '../testing/mutate.js';
 import { clampOffset } from '../elf/header.js';
 
 /** Eight bytes holding `value` in the given byte order. */
@@ -29,4 +30,20 @@ test('ByteView.u64Offset outside the structure is a truncated FormatError naming
   assert.throws(() => v.u64Offset(5), { code: 'truncated', message: /demo: section headers: field at offset 5 \(8 bytes\)/ });
   assert.throws(() => v.u64Offset(-1), { code: 'truncated' });
   assert.throws(() => v.u64Offset(Number.NaN), { code: 'truncated' });
+});
+
+test('decodeUtf8 says what a UTF-8 TextDecoder says, ASCII or not, short or long', () => {
+  const decoder = new TextDecoder('utf-8', { fatal: false });
+  const rng = new Rng(3);
+  for (let round = 0; round < 500; round++) {
+    const length = rng.below(round % 2 === 0 ? 70 : 300);
+    // Mostly ASCII, as names in binaries are; some rounds with bytes >= 0x80 (valid UTF-8 or not).
+    const highChance = round % 3 === 0 ? 4 : 0;
+    const bytes = Uint8Array.from({ length }, () => (highChance > 0 && rng.below(highChance) === 0 ? 0x80 + rng.below(0x80) : 0x20 + rng.below(0x5f)));
+    assert.equal(decodeUtf8(bytes), decoder.decode(bytes));
+    // A view into a larger buffer, as callers pass.
+    const padded = new Uint8Array(length + 7);
+    padded.set(bytes, 5);
+    assert.equal(decodeUtf8(padded.subarray(5, 5 + length)), decoder.decode(bytes));
+  }
 });
