@@ -69,7 +69,7 @@ export type FunctionNameVisitor = (name: string, cu?: number, inlined?: boolean)
  */
 export type FunctionSpanVisitor = (text: string, start: number, end: number, cu?: number, inlined?: boolean) => void;
 
-/** Names a batch holds at most: fixed, so a table of any size costs the same few arrays (~100 KiB). */
+/** Names a batch holds at most: fixed, so a table of any size costs the same few arrays (~50 KiB). */
 const BATCH_SIZE = 4096;
 
 /** A batch's unit for a name that has none (before Go 1.16, outside every unit, or a table whose units make no sense). */
@@ -140,8 +140,8 @@ class BatchWriter implements FunctionNameBatch {
   count = 0;
   readonly starts = new Int32Array(BATCH_SIZE);
   readonly ends = new Int32Array(BATCH_SIZE);
-  /** Each name's offset in the name table, for its unit. */
-  readonly offsets = new Float64Array(BATCH_SIZE);
+  /** Where `text` starts in the name table: name i is at base + starts[i] (for its unit). */
+  base = 0;
   readonly units = new Int32Array(BATCH_SIZE).fill(NO_UNIT_GIVEN);
   readonly inlined = new Uint8Array(BATCH_SIZE);
   readonly hasUnits: boolean;
@@ -163,14 +163,15 @@ class BatchWriter implements FunctionNameBatch {
   /** A name that is a string of its own (not ASCII, cut by a chunk boundary, or read on its own before Go 1.16): a batch of one. */
   own(name: string, offset: number): void {
     this.flush();
-    const text = this.text;
+    const { text, base } = this;
     this.text = name;
+    this.base = offset;
     this.starts[0] = 0;
     this.ends[0] = name.length;
-    this.offsets[0] = offset;
     this.count = 1;
     this.flush();
     this.text = text;
+    this.base = base;
   }
 }
 
@@ -203,14 +204,14 @@ class UnitsByNameOffset {
    * named last before it. Names arrive in offset order, across batches.
    */
   assign(batch: BatchWriter): void {
-    const { offsets: at, units: out, inlined, count } = batch;
+    const { base, starts, units: out, inlined, count } = batch;
     const offsets = this.offsets;
     const units = this.units;
     const n = offsets.length;
     let cursor = this.cursor;
     let parent = this.parent;
     for (let i = 0; i < count; i++) {
-      const offset = at[i] as number;
+      const offset = base + (starts[i] as number);
       while (cursor < n && (offsets[cursor] as number) < offset) cursor++;
       if (cursor < n && offsets[cursor] === offset) {
         const own = units[cursor] as number;
@@ -309,9 +310,10 @@ async function forEachNameInRegion(source: ByteSource, start: number, end: numbe
       from = nul + 1;
     }
     batch.flush();
-    batch.text = latin1;
-    const { starts, ends, offsets } = batch;
     const base = pos - start;
+    batch.text = latin1;
+    batch.base = base;
+    const { starts, ends } = batch;
     let count = 0;
     let highAt = -1;
     // The string's search for NUL is a native scan; the typed array's ran a loop per byte.
@@ -326,7 +328,6 @@ async function forEachNameInRegion(source: ByteSource, start: number, end: numbe
         } else {
           starts[count] = from;
           ends[count] = nul;
-          offsets[count] = base + from;
           if (++count === BATCH_SIZE) {
             batch.count = count;
             batch.flush();

@@ -113,18 +113,15 @@ export class PackageCollector {
   private readonly cgoRuntime = new Set<string>();
   private readonly found = new Set<string>();
   private count = 0;
-  /** Wanted names by package prefix, for addSpan; names of other shapes are only ever seen by add. */
+  /** Wanted names by package prefix, for addSpans; names of other shapes are only ever seen by add. */
   private readonly wantedByPrefix = new Map<string, Set<string>>();
   private readonly prefixes = new Map<string, PrefixFacts>();
-  private prefix: PrefixFacts | undefined;
-  /** The last RECENT_PREFIXES prefixes addSpan took, newest first, for addSpans. */
+  /** The last RECENT_PREFIXES prefixes found by splitting a name, newest first. */
   private readonly recent: PrefixFacts[] = [];
-  // Where the next '/', '.', '[' and ']' are in `text`: names come in order, so every search moves forward.
+  // Where plainNameDot's next '/' and '.' are in `text`: names come in order, so every search moves forward.
   private text = '';
-  private nextSlash = 0;
-  private nextDot = 0;
-  private nextOpen = 0;
-  private nextClose = 0;
+  private nextSlash = -1;
+  private nextDot = -1;
 
   /** Whether a wanted name is itself generated-looking: then those names are checked as strings. */
   private readonly wantsGenerated: boolean;
@@ -167,69 +164,31 @@ export class PackageCollector {
 
   /**
    * add(text.slice(start, end), cu) without making that string for the
-   * common shape "import/path.rest" (no type arguments, rest not starting
-   * with '_'): the prefix is compared in place with the previous name's,
-   * which it nearly always equals. Every other shape goes through add.
+   * common shapes (see addSpans): one name as a batch of one.
    */
   addSpan(text: string, start: number, end: number, cu?: number): void {
-    const first = text.charCodeAt(start);
-    if (isGeneratedName(text, start)) {
-      // What add does with a compiler-generated name: count it, nothing more.
-      if (this.wantsGenerated) this.add(text.slice(start, end), cu);
-      else this.count++;
-      return;
-    }
-    if (text !== this.text) {
-      this.text = text;
-      this.nextSlash = this.nextDot = this.nextOpen = this.nextClose = -1;
-    }
-    if (this.nextOpen < start) this.nextOpen = indexOrEnd(text, '[', start);
-    if (this.nextClose < start) this.nextClose = indexOrEnd(text, ']', start);
-    if (first === 0x5f || this.nextOpen < end || this.nextClose < end) {
-      this.add(text.slice(start, end), cu);
-      return;
-    }
-    // Nearly always the previous name's prefix, then '.', and no '/' after it:
-    // then that '.' is the first after the name's last '/', and the prefix is the same.
-    let prefix = this.prefix;
-    let dot = prefix === undefined ? -1 : start + prefix.key.length;
-    if (prefix === undefined || text.charCodeAt(dot) !== 0x2e || !text.startsWith(prefix.key, start) || !this.noSlash(text, dot, end)) {
-      dot = this.plainNameDot(text, start, end);
-      if (dot < 0) {
-        this.add(text.slice(start, end), cu);
-        return;
-      }
-      const key = text.slice(start, dot);
-      prefix = this.prefixes.get(key) ?? this.prefixFacts(key);
-      this.prefix = prefix;
-    }
-    const restAt = dot + 1;
-    if (restAt >= end || text.charCodeAt(restAt) === 0x5f) {
-      this.add(text.slice(start, end), cu);
-      return;
-    }
-    if (prefix.oneElement && mayBeCloneAt(text, restAt)) {
-      this.add(text.slice(start, end), cu);
-      return;
-    }
-    this.count++;
-    if (prefix.wanted?.has(text.slice(restAt, end))) this.found.add(text.slice(start, end));
-    if (prefix.owner === null) return;
-    this.countName((prefix.entry ??= this.entryOf(prefix.owner)), cu);
+    const one = Int32Array.of(start, end, cu ?? NO_UNIT_GIVEN);
+    this.addSpans({ text, count: 1, starts: one.subarray(0, 1), ends: one.subarray(1, 2), units: one.subarray(2, 3), inlined: new Uint8Array(1), hasUnits: cu !== undefined });
   }
 
   /**
-   * addSpan for every name of a batch, in order, with the same result. The
-   * common names (compiler-made ones, and "import/path.rest" whose prefix
-   * is one of the last few seen, type arguments or not) are handled in this
-   * one loop over local variables: a scan runs it in V8's interpreter and
-   * baseline code, where each call and each property read per name cost
-   * more than the compares themselves. Names of one package in one unit in
-   * a row are counted as one run. Every other name goes through addSpan.
+   * add for every name of a batch, in order, with the same result, without
+   * making a string per name for the common shapes: compiler-made names,
+   * and "import/path.rest" (type arguments or not) whose prefix is compared
+   * in place with the last few seen, or else found once by splitting the
+   * name. The loop runs over local variables: a scan runs it in V8's
+   * interpreter and baseline code, where each call and each property read
+   * per name cost more than the compares themselves. Names of one package
+   * in one unit in a row are counted as one run. Every other name goes
+   * through add.
    */
   addSpans(batch: FunctionNameBatch): void {
     const { text, starts, ends, units, count } = batch;
     const recent = this.recent;
+    if (text !== this.text) {
+      this.text = text;
+      this.nextSlash = this.nextDot = -1;
+    }
     // Where the next '/', '[' and ']' are in text: names come in order, so every search moves forward.
     let nextSlash = -1;
     let nextOpen = -1;
@@ -245,12 +204,13 @@ export class PackageCollector {
       const first = text.charCodeAt(start);
       const generated = (first === 0x74 || first === 0x67) && isGeneratedName(text, start);
       if (generated && !this.wantsGenerated) {
-        // What addSpan does with a compiler-generated name: count it, nothing more.
+        // What add does with a compiler-generated name: count it, nothing more.
         plain++;
         continue;
       }
       if (nextOpen < start) nextOpen = indexOrEnd(text, '[', start);
       if (nextClose < start) nextClose = indexOrEnd(text, ']', start);
+      const generic = nextOpen < end || nextClose < end;
       let facts: PrefixFacts | undefined;
       let restAt = 0;
       if (first !== 0x5f && !generated) {
@@ -265,50 +225,52 @@ export class PackageCollector {
           restAt = dot + 1;
           break;
         }
-      }
-      if (facts !== undefined && restAt < end && text.charCodeAt(restAt) !== 0x5f) {
-        // Type arguments keep the prefix when they start after the rest's
-        // first letter (no '/' follows the '.', checked above) and balance.
-        // Checked on the name's own string: searching the chunk's text ran
-        // past the name to the next bracket, and once V8 had optimised that
-        // search, kubectl's names took several times longer.
-        const generic = nextOpen < end || nextClose < end;
-        const plainShape = !generic || (nextOpen > restAt && stripTypeArguments(text.slice(start, end)) !== undefined);
-        if (plainShape && !(facts.oneElement && mayBeCloneAt(text, restAt))) {
-          plain++;
-          if (facts.wanted?.has(text.slice(restAt, end))) this.found.add(text.slice(start, end));
-          if (facts.owner === null) continue;
-          if (facts === run && unit === runUnit) {
-            runLength++;
-            continue;
+        // A prefix not seen lately: split the name (without brackets, whose '/' and '.' would mislead).
+        if (facts === undefined && !generic) {
+          const dot = this.plainNameDot(text, start, end);
+          if (dot >= 0) {
+            const key = text.slice(start, dot);
+            facts = this.prefixes.get(key) ?? this.prefixFacts(key);
+            restAt = dot + 1;
+            recent.unshift(facts);
+            if (recent.length > RECENT_PREFIXES) recent.pop();
           }
-          if (run !== undefined) this.countNames((run.entry ??= this.entryOf(run.owner as string)), runUnit, runLength);
-          run = facts;
-          runUnit = unit;
-          runLength = 1;
-          continue;
         }
       }
-      this.addSpan(text, start, end, unit === NO_UNIT_GIVEN ? undefined : unit);
-      const taken = this.prefix;
-      if (taken !== undefined && !recent.includes(taken)) {
-        recent.unshift(taken);
-        if (recent.length > RECENT_PREFIXES) recent.pop();
+      // Type arguments keep the prefix when they start after the rest's
+      // first letter (no '/' follows the '.', checked above) and balance.
+      // Checked on the name's own string: searching the chunk's text ran
+      // past the name to the next bracket, and once V8 had optimised that
+      // search, kubectl's names took several times longer.
+      const plainShape =
+        facts !== undefined &&
+        restAt < end &&
+        text.charCodeAt(restAt) !== 0x5f &&
+        (!generic || (nextOpen > restAt && stripTypeArguments(text.slice(start, end)) !== undefined)) &&
+        !(facts.oneElement && mayBeCloneAt(text, restAt));
+      if (!plainShape || facts === undefined) {
+        this.add(text.slice(start, end), unit === NO_UNIT_GIVEN ? undefined : unit);
+        continue;
       }
+      plain++;
+      if (facts.wanted?.has(text.slice(restAt, end))) this.found.add(text.slice(start, end));
+      if (facts.owner === null) continue;
+      if (facts === run && unit === runUnit) {
+        runLength++;
+        continue;
+      }
+      if (run !== undefined) this.countNames((run.entry ??= this.entryOf(run.owner as string)), runUnit, runLength);
+      run = facts;
+      runUnit = unit;
+      runLength = 1;
     }
     if (run !== undefined) this.countNames((run.entry ??= this.entryOf(run.owner as string)), runUnit, runLength);
     this.count += plain;
   }
 
-  /** No '/' in text[from, end). */
-  private noSlash(text: string, from: number, end: number): boolean {
-    if (this.nextSlash < from) this.nextSlash = indexOrEnd(text, '/', from);
-    return this.nextSlash >= end;
-  }
-
   /**
    * The index of the '.' ending the package prefix of text[start, end) (a
-   * name without brackets, checked by addSpan), or -1: the first '.' after
+   * name without brackets, checked by addSpans), or -1: the first '.' after
    * the last '/', with something before it.
    */
   private plainNameDot(text: string, start: number, end: number): number {
