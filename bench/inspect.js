@@ -39,7 +39,8 @@ row('inspect same binary', inspect50, fileGo, 'file + go version -m');
 // listing the packages compiled in reads every one of them.
 const realGo = goBinaryNear(50e6, ['/usr/local/bin', '/usr/bin', '/usr/lib/google-cloud-sdk/bin']);
 if (realGo) {
-  const noCa = process.env.NODE_EXTRA_CA_CERTS ? ['env', '-u', 'NODE_EXTRA_CA_CERTS'] : [];
+  // Without the CA-bundle variable when the machine sets one (the second environment above).
+  const noCa = environments.at(-1) ?? [];
   const [nodeFloor, inspectReal, goVersion] = walls(
     [...noCa, process.execPath, '-e', '0'],
     [...noCa, process.execPath, CLI, 'inspect', '--json', realGo.path],

@@ -40,13 +40,18 @@ export async function runGoCommand(goBinary: string, args: readonly string[], ru
       }
       if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return reject(new FormatError('limit', `${where}: ${what} printed more than ${run.maxOutput} bytes`));
       if (e.killed || e.signal) return reject(new InputError('io', `${where}: ${what} did not finish within ${Math.round(run.timeoutMs / 1000)} s`));
-      const said = stderr
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l !== '')
-        .slice(0, STDERR_LINES)
-        .join('; ');
+      const said = oneLine(stderr, STDERR_LINES);
       reject(new InputError('io', `${where}: ${what} failed: ${said || `exit ${String(e.code)}`}`.slice(0, MAX_MESSAGE)));
     });
   });
+}
+
+/** The go command's words on one line: its non-blank lines (the first `maxLines`), trimmed, joined with "; ". */
+export function oneLine(text: string, maxLines = Infinity): string {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0)
+    .slice(0, maxLines)
+    .join('; ');
 }

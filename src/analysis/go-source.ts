@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { InputError, FormatError } from '../errors.js';
-import { runGoCommand } from './go-command.js';
+import { oneLine, runGoCommand } from './go-command.js';
 import { findCgoModule } from '../knowledge/cgo-modules.js';
 import { RUNTIME_NEED_RULES } from '../knowledge/runtime-needs.js';
 import { goRuntimeNeeds, type GoNeed } from './needs.js';
@@ -177,7 +177,7 @@ async function scanSources(packages: readonly ListedPackage[]): Promise<Map<GoNe
     if (pkg.Standard || !pkg.Dir) continue;
     for (const file of [...(pkg.GoFiles ?? []), ...(pkg.CgoFiles ?? [])]) {
       if (budget <= 0) return matches;
-      const text = await readBounded(join(pkg.Dir, file), Math.min(MAX_SOURCE_FILE, budget));
+      const text = readBounded(join(pkg.Dir, file), Math.min(MAX_SOURCE_FILE, budget));
       budget -= text.length;
       for (const rule of rules) {
         if (!rule.sourcePatterns.some((p) => p.test(text))) continue;
@@ -190,7 +190,7 @@ async function scanSources(packages: readonly ListedPackage[]): Promise<Map<GoNe
   return matches;
 }
 
-async function readBounded(path: string, max: number): Promise<string> {
+function readBounded(path: string, max: number): string {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -298,10 +298,6 @@ export async function analyseGoSource(dir: string, options: GoSourceOptions = {}
     needs,
     goBinary,
   };
-}
-
-function oneLine(text: string): string {
-  return text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).join('; ');
 }
 
 function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined {

@@ -1,4 +1,4 @@
-import { posix } from 'node:path';
+import { join, posix } from 'node:path';
 import { InputError } from '../errors.js';
 import { openImageReference, type OpenedReference } from '../image/open-reference.js';
 import { platformText, selectPlatform } from '../image/platform.js';
@@ -38,26 +38,20 @@ export interface BaseImage {
   readonly files: ImageRootFS;
 }
 
-export async function openBase(text: string): Promise<OpenedBase> {
+export async function openBase(text: string, workDir: string): Promise<OpenedBase> {
   const ref = parseImageReference(text);
   const name = formatImageReference(ref);
   const opened: OpenedReference = await openImageReference(ref);
   // A registry's layers are read twice (indexing the base's files, then
-  // passing them through): kept in files on the first read. Local
-  // transports are read from their files again.
-  const spool = ref.transport === 'docker' ? await BlobSpool.create() : undefined;
+  // passing them through): kept in the build's work directory on the first
+  // read. Local transports are read from their files again.
+  const spool = ref.transport === 'docker' ? new BlobSpool(join(workDir, 'base-blobs'), `--base ${name}`) : undefined;
   // One base image per platform, however many binaries a multi-arch build has for it.
   const perPlatform = new PromiseMemo<BaseImage>(MAX_PLATFORMS);
   return {
     name,
     forPlatform: (platform) => perPlatform.get(platformText(platform), () => baseFor(opened, name, platform, spool)),
-    close: async () => {
-      try {
-        await opened.close();
-      } finally {
-        await spool?.close();
-      }
-    },
+    close: () => opened.close(),
   };
 }
 
@@ -66,7 +60,7 @@ async function baseFor(opened: OpenedReference, name: string, platform: Platform
   const wanted: Platform = platform.architecture === 'arm' ? platform : { os: platform.os, architecture: platform.architecture };
   const selected = await selectPlatform(opened.root, wanted, `--base ${name}`);
   if (selected.kind !== 'image') throw new InputError('not-found', `--base ${name}: no image for ${platformText(platform)}`);
-  const image = spool ? spool.image(selected.image, `--base ${name}`) : selected.image;
+  const image = spool ? spool.image(selected.image) : selected.image;
   const [descriptor, config, layers] = await Promise.all([image.descriptor(), image.config(), image.layers()]);
   if (config.rootfs.diff_ids.length !== layers.length) {
     throw new InputError('malformed', `--base ${name}: its config lists ${config.rootfs.diff_ids.length} diff_ids for ${layers.length} layers`);

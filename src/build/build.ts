@@ -78,7 +78,7 @@ export async function buildImage(inputs: readonly string[], options: BuildOption
   const workDir = await mkdtemp(join(tmpdir(), 'fromscratch-build-'));
   let base: OpenedBase | undefined;
   try {
-    if (options.base !== undefined) base = await openBase(options.base);
+    if (options.base !== undefined) base = await openBase(options.base, workDir);
     const built: BuiltPlatform[] = [];
     for (const { binary, source, notes } of await binariesOf(inputs, options, workDir)) {
       const report = await inspectFile(binary, { root, rootDir, session });

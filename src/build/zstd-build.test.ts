@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { readAllCapped } from '../image/blob-streams.js';
 import { MEDIA_TYPES } from '../image/types.js';
 import { zstdCompress, zstdDecompress } from '../layer/index.js';
@@ -13,6 +12,7 @@ import { fixture } from '../testing/fixtures.js';
 import { run } from '../testing/process.js';
 import { runBundle, unpackBundle } from '../testing/runc.js';
 import { buildImage } from './build.js';
+import { BIN } from '../testing/cli.js';
 
 /**
  * `--compression zstd`: layers compressed by the zstd command, read back by
@@ -77,9 +77,8 @@ test('--compression zstd: tar+zstd layers whose diff_ids are the sha256 of what 
 });
 
 test('--compression zstd without the zstd command: one line saying so, exit 2, nothing written', async () => {
-  const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'fromscratch.js');
   const out = join(work, 'no-zstd.tar');
-  const result = await run(process.execPath, [bin, 'build', fixture('go-static'), '--compression', 'zstd', '-o', `oci-archive:${out}`], { env: { PATH: join(work, 'empty-path'), LC_ALL: 'C' } });
+  const result = await run(process.execPath, [BIN, 'build', fixture('go-static'), '--compression', 'zstd', '-o', `oci-archive:${out}`], { env: { PATH: join(work, 'empty-path'), LC_ALL: 'C' } });
   assert.equal(result.code, 2);
   assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
   assert.match(result.stderr, /zstd command is not installed/);

@@ -3,14 +3,14 @@ import { analyseBinary } from '../analysis/analyse-binary.js';
 import { emptyReport, type InspectReport } from '../analysis/report.js';
 import { openExecutable } from '../binary/open.js';
 import { describeError, InputError } from '../errors.js';
-import { openImageReference, type OpenedReference } from '../image/open-reference.js';
+import { openImageReference, type OpenedReference, type ReferenceOptions } from '../image/open-reference.js';
 import { hostPlatform, platformText, selectPlatform } from '../image/platform.js';
 import { formatImageReference, parseImageReference } from '../image/refs.js';
 import type { Image, ImageOrIndex, Platform } from '../image/types.js';
 import { keepForAnalysis } from '../check/check-image.js';
 import { ImageRootFS } from '../rootfs/image-fs.js';
 import { exitCodeFor, parseFailOn, type InspectCommandOptions } from './inspect-command.js';
-import { progressFor, type Progress } from './progress.js';
+import { progressFor } from './progress.js';
 import { renderInspectText } from './render-inspect.js';
 import { styleFor } from './style.js';
 
@@ -72,10 +72,10 @@ interface OpenedImageRoot {
   readonly opened: OpenedReference;
 }
 
-async function openImageRoot(refText: string, paths: readonly string[], options: InspectCommandOptions, progress: Progress): Promise<OpenedImageRoot> {
+async function openImageRoot(refText: string, paths: readonly string[], reference: ReferenceOptions): Promise<OpenedImageRoot> {
   const ref = parseImageReference(refText);
   const name = formatImageReference(ref);
-  const opened = await openImageReference(ref, referenceOptions('inspect', options, progress));
+  const opened = await openImageReference(ref, reference);
   try {
     const image = await chooseImage(opened.root, name);
     // The files asked for, their loader's configuration and the libraries are kept by the one indexing pass: a registry layer is downloaded once.
@@ -117,7 +117,8 @@ export async function runInspectInImages(
   runHost: (inputs: readonly string[]) => Promise<number>,
 ): Promise<number> {
   const failOn = parseFailOn(options.failOn);
-  referenceOptions('inspect', options); // --platform checked before anything is opened
+  // --platform checked before anything is opened.
+  const flags = referenceOptions('inspect', options);
   const style = styleFor(process.stdout);
   const hostInputs: string[] = [];
   const wanted: ImagePath[] = [];
@@ -126,15 +127,16 @@ export async function runInspectInImages(
     if (split) wanted.push(split);
     else hostInputs.push(input);
   }
-  const roots = new Map<string, OpenedImageRoot>();
-  const reports: InspectReport[] = [];
   // Layers pulled from a registry show on stderr, on a terminal only.
   const progress = progressFor(process.stderr);
+  const reference = { ...flags, progress };
+  const roots = new Map<string, OpenedImageRoot>();
+  const reports: InspectReport[] = [];
   try {
     for (const { ref, path } of wanted) {
       let root = roots.get(ref);
       if (!root) {
-        root = await openImageRoot(ref, wanted.filter((w) => w.ref === ref).map((w) => w.path), options, progress);
+        root = await openImageRoot(ref, wanted.filter((w) => w.ref === ref).map((w) => w.path), reference);
         roots.set(ref, root);
       }
       const report = await inspectInImage(root.fs, `${ref}:${path}`, path);

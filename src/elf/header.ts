@@ -1,5 +1,5 @@
 import { FormatError } from '../errors.js';
-import { ByteView, MAX_SAFE_BIGINT } from '../io/bytes.js';
+import { ByteView, clampOffset } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
 import type { ElfHeader } from './types.js';
 
@@ -106,12 +106,3 @@ export function parseElfHeader(head: Uint8Array, name: string): ElfHeader {
   };
 }
 
-/**
- * A file offset from a header as a number. Offsets past 2^53 cannot be in
- * any file we read, so they become MAX_SAFE_INTEGER: every later read of
- * them fails the ordinary range check with a 'truncated' FormatError, and
- * parsing that can go on without them does.
- */
-export function clampOffset(value: bigint): number {
-  return value > MAX_SAFE_BIGINT ? Number.MAX_SAFE_INTEGER : Number(value);
-}

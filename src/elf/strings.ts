@@ -1,5 +1,4 @@
-import { isAscii } from 'node:buffer';
-import { decodeUtf8 } from '../io/bytes.js';
+import { asciiText, decodeUtf8 } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
 
 /**
@@ -99,10 +98,7 @@ export class StringTable {
   private whole: string | null | undefined;
 
   private async readWholeIfAscii(): Promise<string | null> {
-    const bytes = await this.source.read(this.offset, this.size);
-    // Native checks: a loop per byte here ran cold once per binary of a directory scan.
-    if (!isAscii(bytes)) return null;
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+    return asciiText(await this.source.read(this.offset, this.size));
   }
 
   private async chunkAt(pos: number): Promise<Uint8Array> {

@@ -1,7 +1,7 @@
 import { FormatError } from '../errors.js';
 import { ByteView } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
-import { clampOffset } from './header.js';
+import { clampOffset } from '../io/bytes.js';
 import { StringTable } from './strings.js';
 import { PN_XNUM, SHN_XINDEX, type ElfHeader, type ElfSection, type ElfSegment } from './types.js';
 

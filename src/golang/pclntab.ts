@@ -1,6 +1,6 @@
 import { findSection, mapAddress, type ExecutableLayout } from '../binary/layout.js';
 import { dataSpans, scanSpan } from './scan.js';
-import { MAX_SAFE_BIGINT } from '../io/bytes.js';
+import { clampOffset } from '../io/bytes.js';
 
 /**
  * Finding the pclntab, the runtime's function table that every Go binary
@@ -62,7 +62,7 @@ export function validatePclntabHeader(
     const at = 8 + i * ptrSize;
     if (at + ptrSize > bytes.length) return undefined;
     const v = ptrSize === 8 ? view.getBigUint64(at, littleEndian) : BigInt(view.getUint32(at, littleEndian));
-    return v > MAX_SAFE_BIGINT ? Number.MAX_SAFE_INTEGER : Number(v);
+    return clampOffset(v);
   };
   const nfunc = word(0);
   if (nfunc === undefined || nfunc === 0) return undefined;

@@ -130,12 +130,13 @@ function archiveEntries(members: readonly ArchiveMember[]): TarInput[] {
     const parts = path.split('/');
     for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
   }
-  const entries: { path: string; entry: TarInput }[] = [
-    ...[...dirs].map((d) => ({ path: d, entry: { header: { path: `${d}/`, type: 'dir', mode: 0o755 } } as TarInput })),
-    ...members.map((m) => ({ path: m.path, entry: { header: { path: m.path, type: 'file', mode: 0o644, size: m.size }, body: m.body } as TarInput })),
-  ];
-  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return entries.map((e) => e.entry);
+  const byPath = new Map<string, ArchiveMember | undefined>([...[...dirs].map((d) => [d, undefined] as const), ...members.map((m) => [m.path, m] as const)]);
+  return [...byPath.keys()]
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((path): TarInput => {
+      const member = byPath.get(path);
+      return member === undefined ? { header: { path: `${path}/`, type: 'dir', mode: 0o755 } } : { header: { path, type: 'file', mode: 0o644, size: member.size }, body: member.body };
+    });
 }
 
 /**

@@ -122,7 +122,7 @@ export function mergeIndex(existing: ImageIndexManifest | undefined, entry: Desc
 }
 
 /** Writes one blob unless a file of that digest and size is there already; true when it wrote one. */
-async function writeBlob(blobDir: string, blob: BlobToWrite): Promise<boolean> {
+export async function writeBlob(blobDir: string, blob: BlobToWrite): Promise<boolean> {
   const hex = digestHex(blob.descriptor.digest, blobDir);
   const path = join(blobDir, hex);
   const present = await stat(path).catch(() => undefined);

@@ -1,69 +1,48 @@
-import { mkdtemp, rename, rm, unlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { readFileStream } from '../io/file-streams.js';
-import { verifyingStream } from '../layer/index.js';
+import { PromiseMemo } from '../util/memo.js';
 import { digestHex } from './blob-streams.js';
 import { blobLayer } from './oci-layout.js';
-import { streamToNewFile } from './oci-layout-writer.js';
+import { writeBlob } from './oci-layout-writer.js';
 import type { Image, Layer } from './types.js';
 import { withLayers } from './wrap.js';
 
+/** More layers than any image has: the memo never starts afresh (and a kept file would be found again anyway). */
+const MAX_SPOOLED_BLOBS = 4096;
+
 /**
- * Layer blobs kept in files of a private temp directory the first time
- * they are read, so a reader that goes over an image's layers twice reads
- * each blob from its source once: `build --base docker://...` indexes the
- * base's files, then passes its layers through, and downloaded every layer
- * both times. Each blob is verified against its digest on the way in; a
- * failed download leaves nothing behind and the next read tries again.
- * Wraps an image, never copies one: only what is read is kept.
+ * Layer blobs kept in files the first time they are read, so a reader that
+ * goes over an image's layers twice reads each blob from its source once:
+ * `build --base docker://...` indexes the base's files, then passes its
+ * layers through, and downloaded every layer both times. Each blob is
+ * written as a layout writes one (verified against its digest on the way
+ * in, through a temp file); a failed download leaves nothing behind and
+ * the next read tries again. Wraps an image, never copies one: only what
+ * is read is kept.
  */
 export class BlobSpool {
   /** Blob digest → the file it is (being) kept in. */
-  private readonly files = new Map<string, Promise<string>>();
+  private readonly files = new PromiseMemo<string>(MAX_SPOOLED_BLOBS);
 
-  private constructor(private readonly dir: string) {}
-
-  static async create(): Promise<BlobSpool> {
-    return new BlobSpool(await mkdtemp(join(tmpdir(), 'fromscratch-spool-')));
-  }
+  /** `dir`: where the blobs go, a private directory its owner removes (the build's work directory). */
+  constructor(
+    private readonly dir: string,
+    private readonly where: string,
+  ) {}
 
   /** `image` with its layers read through the spool. */
-  image(image: Image, where: string): Image {
-    return withLayers(image, (layers) => Promise.all(layers.map(async (layer) => this.layer(layer, where))));
+  image(image: Image): Image {
+    return withLayers(image, (layers) => Promise.all(layers.map(async (layer) => blobLayer(layer.descriptor, await layer.diffId(), () => this.open(layer), this.where))));
   }
 
-  /** Removes every kept blob; the images it wrapped must not be read afterwards. */
-  async close(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
-  }
-
-  private async layer(layer: Layer, where: string): Promise<Layer> {
-    return blobLayer(layer.descriptor, await layer.diffId(), () => this.open(layer, where), where);
-  }
-
-  private async open(layer: Layer, where: string): Promise<Readable> {
-    const digest = layer.descriptor.digest;
-    let file = this.files.get(digest);
-    if (file === undefined) {
-      file = this.keep(layer, where);
-      this.files.set(digest, file);
-      file.catch(() => this.files.delete(digest));
-    }
-    return readFileStream(await file);
-  }
-
-  private async keep(layer: Layer, where: string): Promise<string> {
-    const path = join(this.dir, digestHex(layer.descriptor.digest, where));
-    const partial = `${path}.partial`;
-    try {
-      await streamToNewFile(verifyingStream(await layer.open(), layer.descriptor, `${where}: blob ${layer.descriptor.digest}`), partial);
-      await rename(partial, path);
-      return path;
-    } catch (e) {
-      await unlink(partial).catch(() => undefined);
-      throw e;
-    }
+  private async open(layer: Layer): Promise<Readable> {
+    const path = await this.files.get(layer.descriptor.digest, async () => {
+      await mkdir(this.dir, { recursive: true });
+      await writeBlob(this.dir, { descriptor: layer.descriptor, open: () => layer.open() });
+      return join(this.dir, digestHex(layer.descriptor.digest, this.where));
+    });
+    return readFileStream(path);
   }
 }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ByteView, decodeUtf8, MAX_SAFE_BIGINT } from './bytes.js';
+import { ByteView, clampOffset, decodeUtf8, MAX_SAFE_BIGINT } from './bytes.js';
 import { Rng } from '../testing/mutate.js';
-import { clampOffset } from '../elf/header.js';
 
 /** Eight bytes holding `value` in the given byte order. */
 function u64Bytes(value: bigint, littleEndian: boolean): Uint8Array {

@@ -88,13 +88,31 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
  * names, which run cold.
  */
 export function decodeUtf8(bytes: Uint8Array): string {
-  if (!isAscii(bytes)) return utf8.decode(bytes);
-  if (bytes.length <= 64) return String.fromCharCode.apply(null, bytes as unknown as number[]);
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+  if (bytes.length <= 64 && isAscii(bytes)) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  return asciiText(bytes) ?? utf8.decode(bytes);
+}
+
+/**
+ * `bytes` as one latin1 string when they are all ASCII (checked natively),
+ * else null: for a table of names, each name is then a slice instead of a
+ * decode of its own.
+ */
+export function asciiText(bytes: Uint8Array): string | null {
+  return isAscii(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1') : null;
 }
 
 /** Number.MAX_SAFE_INTEGER as a bigint, made once: a BigInt() per comparison was an allocation per header field. */
 export const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A file offset from a header as a number. Offsets past 2^53 cannot be in
+ * any file we read, so they become MAX_SAFE_INTEGER: every later read of
+ * them fails the ordinary range check with a 'truncated' FormatError, and
+ * parsing that can go on without them does.
+ */
+export function clampOffset(value: bigint): number {
+  return value > MAX_SAFE_BIGINT ? Number.MAX_SAFE_INTEGER : Number(value);
+}
 
 /** Converts a bigint offset or size from a file header to a safe number, or throws. */
 export function toSafeNumber(value: bigint, what: string): number {

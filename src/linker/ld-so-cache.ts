@@ -1,7 +1,6 @@
-import { isAscii } from 'node:buffer';
 import { FormatError } from '../errors.js';
 import type { RootFS } from '../fs/rootfs.js';
-import { ByteView, decodeUtf8 } from '../io/bytes.js';
+import { asciiText, ByteView, decodeUtf8 } from '../io/bytes.js';
 import type { CacheFlagsPolicy } from './arch.js';
 
 /**
@@ -277,7 +276,7 @@ function digitRunEnd(s: string, from: number): number {
 function readString(bytes: Uint8Array, base: number, offset: number): string | undefined {
   const at = base + offset;
   if (at >= bytes.length) return undefined;
-  const text = asciiText(bytes);
+  const text = wholeText(bytes);
   if (text !== null) {
     const nul = text.indexOf('\0', at);
     return text.slice(at, Math.min(nul === -1 ? text.length : nul, at + PATH_MAX));
@@ -293,10 +292,10 @@ function readString(bytes: Uint8Array, base: number, offset: number): string | u
  * (which was most of parsing a cache: ~3 ms of a single binary's inspect).
  */
 const asciiTexts = new WeakMap<Uint8Array, string | null>();
-function asciiText(bytes: Uint8Array): string | null {
+function wholeText(bytes: Uint8Array): string | null {
   let text = asciiTexts.get(bytes);
   if (text === undefined) {
-    text = isAscii(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1') : null;
+    text = asciiText(bytes);
     asciiTexts.set(bytes, text);
   }
   return text;
