@@ -1,5 +1,5 @@
 import type { ExecutableLayout } from '../binary/layout.js';
-import { forEachFunctionBatch } from '../golang/funcnames.js';
+import { readFunctionNames } from '../golang/funcnames.js';
 import { settingValue } from '../golang/modinfo.js';
 import { PackageCollector, type GoPackages } from '../golang/packages.js';
 import { findPclntab, type PclntabInfo } from '../golang/pclntab.js';
@@ -213,7 +213,7 @@ export async function readGoEvidence(
   // lets the package list drop the runtime's functions that carry other
   // packages' names; only the rules' functions are kept as names.
   const packages = new PackageCollector(NEED_FUNCTIONS);
-  await forEachFunctionBatch(layout, pcln, (batch) => packages.addSpans(batch));
+  await readFunctionNames(layout, pcln, packages);
   const functions = packages.functions;
   const packageList = packages.result(go ? { main: go.main, deps: go.deps } : null);
   const wanted = RUNTIME_NEED_RULES.filter((r) => r.alsoMentions && r.functions.some((f) => functions.has(f))).flatMap((r) => r.alsoMentions ?? []);

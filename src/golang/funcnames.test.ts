@@ -9,7 +9,8 @@ import { FormatError, InputError } from '../errors.js';
 import { withFile } from '../io/source.js';
 import { forEachFunctionName } from './funcnames.js';
 import { forEachFunctabName } from './functab.js';
-import { readPclntabHeader } from './pclntab-header.js';
+import { MAX_FUNCTION_NAME, readPclntabHeader } from './pclntab-header.js';
+import { readGoPackages } from './packages.js';
 import { packageOfFunction } from './function-name.js';
 import { findPclntab, type PclntabInfo } from './pclntab.js';
 import { fixture } from '../testing/fixtures.js';
@@ -118,13 +119,22 @@ test('names cut by the 1 MiB read chunks, and names not ASCII, come out whole, w
 
 test('a name without its NUL within the limit is a FormatError, not a hang or a huge string', async () => {
   const long = `main.${'a'.repeat(70_000)}`;
+  const limited = (e: unknown): boolean => e instanceof FormatError && e.message.startsWith('synthetic: pclntab') && /longer than|no NUL within/.test(e.message);
   for (const magic of [0xfffffff1, 0xfffffffb]) {
-    const layout = layoutFor(magic, 8, false, [{ name: 'main.main' }, { name: long }]).layout();
-    const pcln = (await findPclntab(layout)) as PclntabInfo;
-    await assert.rejects(
-      forEachFunctionName(layout, pcln, () => {}),
-      (e) => e instanceof FormatError && e.message.startsWith('synthetic: pclntab'),
-    );
+    // Last in the table, in the middle of it, and just within the limit (accepted).
+    for (const [functions, ok] of [
+      [[{ name: 'main.main' }, { name: long }], false],
+      [[{ name: 'main.main' }, { name: long }, { name: 'main.f' }], false],
+      [[{ name: 'main.main' }, { name: long.slice(0, MAX_FUNCTION_NAME - 1) }, { name: 'main.f' }], true],
+    ] as const) {
+      const layout = layoutFor(magic, 8, false, functions).layout();
+      const pcln = (await findPclntab(layout)) as PclntabInfo;
+      // Both readers of the table: one name at a time, and the package list's runs.
+      for (const read of [() => forEachFunctionName(layout, pcln, () => {}), () => readGoPackages(layout, null, pcln)]) {
+        if (ok) await read();
+        else await assert.rejects(read(), limited);
+      }
+    }
   }
 });
 

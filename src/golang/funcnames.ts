@@ -2,9 +2,9 @@ import { isAscii } from 'node:buffer';
 import type { ExecutableLayout } from '../binary/layout.js';
 import { FormatError } from '../errors.js';
 import type { ByteSource } from '../io/source.js';
-import { forEachFunctabName, readFunctabEntries } from './functab.js';
+import { forEachFunctabName, FunctionCursor, functionsByName, NO_UNIT_GIVEN } from './functab.js';
 import type { PclntabInfo } from './pclntab.js';
-import { MAX_FUNCTION_NAME, pclntabWhere, readPclntabHeader, type PclntabHeader } from './pclntab-header.js';
+import { MAX_FUNCTION_NAME, pclntabWhere, readPclntabHeader } from './pclntab-header.js';
 
 /**
  * The function names a Go binary carries in its pclntab, read without
@@ -19,35 +19,53 @@ const CHUNK = 1 << 20;
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
-/** Bytes the first probe of nextHighByte looks at; each further one looks at twice as many. */
-const FIRST_PROBE = 256;
+/**
+ * Whole names of the funcname table (Go 1.16+), a chunk at a time: `text`
+ * is the chunk's bytes decoded as latin1, one character a byte, so a
+ * reader finds names, and compares them, with the string's native searches
+ * and regular expressions instead of a loop per byte in JavaScript (which
+ * V8 runs cold: a scan is over before it optimises much). Each name ends
+ * in a NUL but perhaps the table's last; names holding bytes >= 0x80 are
+ * UTF-8, which `nameAt` decodes.
+ */
+export interface NameChunk {
+  readonly text: string;
+  readonly bytes: Uint8Array;
+  /** Where text[0] is in the name table (the offsets the functab's functions use). */
+  readonly base: number;
+}
+
+/** The name at text[start, end) of a chunk, decoded as UTF-8 where it is not ASCII. */
+export function nameAt(chunk: NameChunk, start: number, end: number): string {
+  const bytes = chunk.bytes.subarray(start, end);
+  return isAscii(bytes) ? chunk.text.slice(start, end) : utf8.decode(bytes);
+}
+
+/** What reads a binary's function names: PackageCollector, or forEachFunctionName's visitor. */
+export interface FunctionNameSink {
+  /** One function's name, read on its own: tables before Go 1.16 have no name table, only the functab's names. */
+  name(name: string): void;
+  /** A chunk of the name table (1.16+), with the functab's functions in name order, to be taken as the chunk is read. */
+  chunk(chunk: NameChunk, functions: FunctionCursor): void;
+}
 
 /**
- * Index of the first byte >= 0x80 in `bytes` at or after `from`, or its
- * length. Probes ever larger stretches with buffer.isAscii (a vector scan),
- * then halves the stretch that holds one down to a few bytes: finding a
- * byte `d` ahead reads a few times d bytes, so a chunk costs a few passes
- * however many names hold one. (A regular expression's scan cost
- * kubectl's 5.8 MB name table 14 ms; a loop per byte runs cold.)
+ * Gives `sink` every function name the binary's pclntab holds, in table
+ * order. From Go 1.16 on this is the funcname table, which also names
+ * functions that were only inlined; before, the names of the functab's
+ * functions. Memory stays at a chunk of the table plus 8 bytes a function.
+ * Throws FormatError when the table is inconsistent or holds a name longer
+ * than MAX_FUNCTION_NAME.
  */
-function nextHighByte(bytes: Uint8Array, from: number): number {
-  let at = from;
-  for (let probe = FIRST_PROBE; at < bytes.length; probe *= 2) {
-    let end = Math.min(bytes.length, at + probe);
-    if (isAscii(bytes.subarray(at, end))) {
-      at = end;
-      continue;
-    }
-    // [at, end) holds the first one: keep the half that does.
-    while (end - at > 32) {
-      const middle = at + ((end - at) >>> 1);
-      if (isAscii(bytes.subarray(at, middle))) at = middle;
-      else end = middle;
-    }
-    while (at < end && (bytes[at] as number) < 0x80) at++;
-    return at;
+export async function readFunctionNames(layout: ExecutableLayout, pcln: PclntabInfo, sink: FunctionNameSink): Promise<void> {
+  const header = await readPclntabHeader(layout, pcln);
+  if (header.funcnameOffset === undefined || header.cuOffset === undefined) {
+    await forEachFunctabName(layout, pcln, (name) => sink.name(name), header);
+    return;
   }
-  return bytes.length;
+  const functions = await functionsByName(layout, pcln, header);
+  const start = pcln.offset + header.funcnameOffset;
+  await forEachNameChunk(layout.source, start, pcln.offset + header.cuOffset, pclntabWhere(layout), (chunk) => sink.chunk(chunk, functions));
 }
 
 /**
@@ -61,296 +79,62 @@ function nextHighByte(bytes: Uint8Array, from: number): number {
  */
 export type FunctionNameVisitor = (name: string, cu?: number, inlined?: boolean) => void;
 
-/**
- * The same, with the name given as `text.slice(start, end)` without making
- * that string: for the ASCII names that are nearly all of them, `text` is
- * the whole chunk of the table decoded once, so a reader that looks only at
- * a name's package prefix (PackageCollector) compares it in place.
- */
-export type FunctionSpanVisitor = (text: string, start: number, end: number, cu?: number, inlined?: boolean) => void;
-
-/** Names a batch holds at most: fixed, so a table of any size costs the same few arrays (~50 KiB). */
-const BATCH_SIZE = 4096;
-
-/** A batch's unit for a name that has none (before Go 1.16, outside every unit, or a table whose units make no sense). */
-export const NO_UNIT_GIVEN = -1;
-
-/**
- * Consecutive names of the table, in table order, as spans of one string:
- * name i is `text.slice(starts[i], ends[i])` for i < count, with what a
- * FunctionNameVisitor gets as `cu` (NO_UNIT_GIVEN for undefined) and
- * `inlined` (1 or 0, meaningful only where hasUnits). A reader that takes
- * a batch runs one loop over plain arrays where a visitor per name made
- * several calls and property reads per name, which in V8's interpreter and
- * baseline code cost more than the work itself. Valid only during the
- * call it is given to: the arrays are reused.
- */
-export interface FunctionNameBatch {
-  readonly text: string;
-  readonly count: number;
-  readonly starts: Int32Array;
-  readonly ends: Int32Array;
-  readonly units: Int32Array;
-  readonly inlined: Uint8Array;
-  readonly hasUnits: boolean;
-}
-
-export type FunctionBatchVisitor = (batch: FunctionNameBatch) => void;
-
-/**
- * Calls `visit` with every function name the binary's pclntab holds, in
- * table order. From Go 1.16 on this is the funcname table, which also names
- * functions that were only inlined; before, the names of the functab's
- * functions. Memory stays at a chunk of the table plus 8 bytes a function.
- * Throws FormatError when the table is inconsistent.
- */
+/** readFunctionNames one name at a time, as a string of its own with its unit. */
 export async function forEachFunctionName(layout: ExecutableLayout, pcln: PclntabInfo, visit: FunctionNameVisitor): Promise<void> {
-  await forEachFunctionSpan(layout, pcln, (text, start, end, cu, inlined) => visit(start === 0 && end === text.length ? text : text.slice(start, end), cu, inlined));
-}
-
-/** forEachFunctionName for visitors that take the name in place (see FunctionSpanVisitor). */
-export async function forEachFunctionSpan(layout: ExecutableLayout, pcln: PclntabInfo, visit: FunctionSpanVisitor): Promise<void> {
-  await forEachFunctionBatch(layout, pcln, (b) => {
-    for (let i = 0; i < b.count; i++) {
-      const unit = b.units[i] as number;
-      if (b.hasUnits) visit(b.text, b.starts[i] as number, b.ends[i] as number, unit === NO_UNIT_GIVEN ? undefined : unit, b.inlined[i] === 1);
-      else visit(b.text, b.starts[i] as number, b.ends[i] as number);
-    }
+  await readFunctionNames(layout, pcln, {
+    name: (name) => visit(name),
+    chunk: (chunk, functions) => {
+      const { text, base } = chunk;
+      for (let from = 0; from < text.length; ) {
+        const nul = text.indexOf('\0', from);
+        const end = nul < 0 ? text.length : nul;
+        if (end > from) {
+          const unit = functions.takeName(base + from, base + end + 1);
+          if (functions.hasUnits) visit(nameAt(chunk, from, end), unit === NO_UNIT_GIVEN ? undefined : unit, functions.named === 0);
+          else visit(nameAt(chunk, from, end));
+        }
+        from = end + 1;
+      }
+    },
   });
 }
 
-/** forEachFunctionName a batch of names at a time (see FunctionNameBatch). */
-export async function forEachFunctionBatch(layout: ExecutableLayout, pcln: PclntabInfo, visit: FunctionBatchVisitor): Promise<void> {
-  const header = await readPclntabHeader(layout, pcln);
-  if (header.funcnameOffset === undefined || header.cuOffset === undefined) {
-    const batch = new BatchWriter(undefined, visit);
-    await forEachFunctabName(layout, pcln, (name) => batch.own(name, 0), header);
-    batch.flush();
-    return;
-  }
-  const units = await functionUnits(layout, pcln, header);
-  const batch = new BatchWriter(units, visit);
-  await forEachNameInRegion(layout.source, pcln.offset + header.funcnameOffset, pcln.offset + header.cuOffset, pclntabWhere(layout), batch);
-  batch.flush();
-}
-
-/** Fills a FunctionNameBatch and hands it on when full; the name loops write its arrays directly. */
-class BatchWriter implements FunctionNameBatch {
-  text = '';
-  count = 0;
-  readonly starts = new Int32Array(BATCH_SIZE);
-  readonly ends = new Int32Array(BATCH_SIZE);
-  /** Where `text` starts in the name table: name i is at base + starts[i] (for its unit). */
-  base = 0;
-  readonly units = new Int32Array(BATCH_SIZE).fill(NO_UNIT_GIVEN);
-  readonly inlined = new Uint8Array(BATCH_SIZE);
-  readonly hasUnits: boolean;
-
-  constructor(
-    private readonly unitsByOffset: UnitsByNameOffset | undefined,
-    private readonly visit: FunctionBatchVisitor,
-  ) {
-    this.hasUnits = unitsByOffset !== undefined;
-  }
-
-  flush(): void {
-    if (this.count === 0) return;
-    this.unitsByOffset?.assign(this);
-    this.visit(this);
-    this.count = 0;
-  }
-
-  /** A name that is a string of its own (not ASCII, cut by a chunk boundary, or read on its own before Go 1.16): a batch of one. */
-  own(name: string, offset: number): void {
-    this.flush();
-    const { text, base } = this;
-    this.text = name;
-    this.base = offset;
-    this.starts[0] = 0;
-    this.ends[0] = name.length;
-    this.count = 1;
-    this.flush();
-    this.text = text;
-    this.base = base;
-  }
-}
-
-/** Room for a functab index beside a 32-bit offset in one exact double: 2^32 * 2^21 = 2^53. */
-const INDEX_SPAN = 1 << 21;
-
-/** The unit the linker gives functions outside every Go compilation unit (some C and assembler functions, go:buildid). */
-const NO_UNIT = 0xffffffff;
+/** Every this many bytes a chunk is checked for a NUL: a name longer than twice this holds a whole such stretch. */
+const NAME_CHECK_STRIDE = MAX_FUNCTION_NAME >> 1;
 
 /**
- * Name offset → compilation unit of each functab function, as two arrays
- * sorted by name offset and a cursor: names are visited in offset order, so
- * each lookup is a step or two forward. (A Map of numbers cost a hash per
- * name; the first version's BigInt keys cost more than the rest of inspect.)
+ * Splits [start, end) of the file into chunks of whole names (a chunk ends
+ * just after its last NUL; the next one starts there), each with its offset
+ * from `start`. A last name without its NUL still counts.
  */
-class UnitsByNameOffset {
-  private cursor = 0;
-  /** The unit of the functab function named last: an inlined-only name after it belongs there. */
-  private parent = NO_UNIT_GIVEN;
-  constructor(
-    private readonly offsets: Uint32Array,
-    private readonly units: Uint32Array,
-  ) {}
-
-  /**
-   * Gives each name of the batch its unit. The linker writes each
-   * function's name followed by the names of the functions inlined into it
-   * that are not in the table yet (cmd/link/internal/ld/pcln.go,
-   * walkFuncs): a name no functab function has belongs with the function
-   * named last before it. Names arrive in offset order, across batches.
-   */
-  assign(batch: BatchWriter): void {
-    const { base, starts, units: out, inlined, count } = batch;
-    const offsets = this.offsets;
-    const units = this.units;
-    const n = offsets.length;
-    let cursor = this.cursor;
-    let parent = this.parent;
-    for (let i = 0; i < count; i++) {
-      const offset = base + (starts[i] as number);
-      while (cursor < n && (offsets[cursor] as number) < offset) cursor++;
-      if (cursor < n && offsets[cursor] === offset) {
-        const own = units[cursor] as number;
-        parent = own === NO_UNIT ? NO_UNIT_GIVEN : own;
-        inlined[i] = 0;
-      } else {
-        inlined[i] = 1;
-      }
-      out[i] = parent;
+async function forEachNameChunk(source: ByteSource, start: number, end: number, where: string, visit: (chunk: NameChunk) => void): Promise<void> {
+  for (let pos = start; pos < end; ) {
+    const length = Math.min(CHUNK, end - pos);
+    const bytes = await source.read(pos, length);
+    const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+    // A chunk that is not the table's last ends after its last NUL; the name cut there is read again at the start of the next.
+    const take = pos + length < end ? latin1.lastIndexOf('\0') + 1 : length;
+    if (take === 0 || hasLongName(latin1, take)) {
+      throw new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);
     }
-    this.cursor = cursor;
-    this.parent = parent;
+    visit({ text: take === length ? latin1 : latin1.slice(0, take), bytes: bytes.subarray(0, take), base: pos - start });
+    pos += take;
   }
 }
 
 /**
- * Walks the functab of a 1.16+ table for each function's name offset and
- * compilation unit. Units are indexes into the cu table; when one points
- * past it, the `_func` layout is not the one we know (a newer toolchain), and
- * no units are given rather than wrong ones.
+ * Whether text[0, end) holds a name longer than MAX_FUNCTION_NAME: such a
+ * name covers a whole stretch [k * stride, (k + 1) * stride) with no NUL,
+ * so one search per stride finds any, and only a stretch without a NUL is
+ * measured (a few native searches a chunk instead of a check per name).
  */
-async function functionUnits(layout: ExecutableLayout, pcln: PclntabInfo, h: PclntabHeader): Promise<UnitsByNameOffset | undefined> {
-  const unitCount = ((h.filetabOffset ?? 0) - (h.cuOffset ?? 0)) / 4;
-  const { nameOffsets: nameOffs, units: cus } = await readFunctabEntries(layout, pcln, h);
-  if (cus === undefined) return undefined;
-  const order = unitOrder(nameOffs, cus, unitCount);
-  if (order === 'implausible') return undefined;
-  // Several entries can share a name offset; the first one's unit is kept (the lookup finds the first of equals).
-  if (order === 'sorted') return new UnitsByNameOffset(nameOffs, cus);
-  // No real table has two million functions; one that claims so gets no units rather than a slow sort.
-  if (h.nfunc > INDEX_SPAN) return undefined;
-  // Nearly sorted (a name the linker already wrote is reused, further back):
-  // sort (offset, index) pairs as one number each, with the typed array's
-  // native sort, which orders equal offsets by index.
-  const keys = new Float64Array(h.nfunc);
-  for (let i = 0; i < h.nfunc; i++) keys[i] = (nameOffs[i] as number) * INDEX_SPAN + i;
-  keys.sort();
-  const sortedOffs = new Uint32Array(h.nfunc);
-  const sortedUnits = new Uint32Array(h.nfunc);
-  for (let k = 0; k < h.nfunc; k++) {
-    const key = keys[k] as number;
-    const i = key % INDEX_SPAN;
-    sortedOffs[k] = (key - i) / INDEX_SPAN;
-    sortedUnits[k] = cus[i] as number;
+function hasLongName(text: string, end: number): boolean {
+  for (let at = 0; at < end; at += NAME_CHECK_STRIDE) {
+    const nul = text.indexOf('\0', at);
+    const next = nul < 0 || nul >= end ? end : nul;
+    if (next < at + NAME_CHECK_STRIDE && next < end) continue;
+    const previous = at === 0 ? -1 : text.lastIndexOf('\0', at - 1);
+    if (next - previous - 1 > MAX_FUNCTION_NAME) return true;
   }
-  return new UnitsByNameOffset(sortedOffs, sortedUnits);
-}
-
-/**
- * Whether every unit is an index into the cu table (or NO_UNIT) and, if
- * so, whether the name offsets only grow. A loop in a function of its own:
- * V8 optimises it while it runs (kubectl: 80,000 entries) without taking
- * along code after it that has not run yet, which it would have to throw
- * away on reaching it.
- */
-function unitOrder(nameOffs: Uint32Array, units: Uint32Array, unitCount: number): 'implausible' | 'unsorted' | 'sorted' {
-  let sorted = true;
-  for (let i = 0; i < units.length; i++) {
-    const unit = units[i] as number;
-    if (unit >= unitCount && unit !== NO_UNIT) return 'implausible';
-    if (i > 0 && (nameOffs[i] as number) < (nameOffs[i - 1] as number)) sorted = false;
-  }
-  return sorted ? 'sorted' : 'unsorted';
-}
-
-/**
- * Splits [start, end) of the file into NUL-terminated strings, a chunk at a
- * time, into `batch`, each with its offset from `start`; a name cut by a
- * chunk boundary is carried into the next chunk. Empty strings are skipped;
- * a last name without its NUL still counts.
- */
-async function forEachNameInRegion(source: ByteSource, start: number, end: number, where: string, batch: BatchWriter): Promise<void> {
-  const tooLong = (): FormatError => new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);
-  let carry: Uint8Array | undefined;
-  let carryAt = 0;
-  for (let pos = start; pos < end; pos += CHUNK) {
-    const chunk = await source.read(pos, Math.min(CHUNK, end - pos));
-    // Names are nearly all ASCII: one latin1 decode of the chunk gives a
-    // string whose indexes are byte offsets, and an ASCII name is a slice of
-    // it; only a name holding a byte >= 0x80 is decoded as UTF-8 on its own
-    // (a TextDecoder call per name cost more than everything else here).
-    const latin1 = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).toString('latin1');
-    let from = 0;
-    if (carry !== undefined) {
-      // The name the last chunk ended in: it ends in this chunk, or the region
-      // ends first (a chunk is far longer than the longest name allowed).
-      const nul = latin1.indexOf('\0');
-      const name = joined(carry, chunk.subarray(0, nul < 0 ? chunk.length : nul));
-      if (name.length > MAX_FUNCTION_NAME) throw tooLong();
-      if (nul < 0) {
-        carry = name;
-        continue;
-      }
-      if (name.length > 0) batch.own(utf8.decode(name), carryAt);
-      carry = undefined;
-      from = nul + 1;
-    }
-    batch.flush();
-    const base = pos - start;
-    batch.text = latin1;
-    batch.base = base;
-    const { starts, ends } = batch;
-    let count = 0;
-    let highAt = -1;
-    // The string's search for NUL is a native scan; the typed array's ran a loop per byte.
-    for (let nul = latin1.indexOf('\0', from); nul >= 0; nul = latin1.indexOf('\0', from)) {
-      if (nul - from > MAX_FUNCTION_NAME) throw tooLong();
-      if (nul > from) {
-        if (highAt < from) highAt = nextHighByte(chunk, from);
-        if (highAt < nul) {
-          batch.count = count;
-          batch.own(utf8.decode(chunk.subarray(from, nul)), base + from);
-          count = 0;
-        } else {
-          starts[count] = from;
-          ends[count] = nul;
-          if (++count === BATCH_SIZE) {
-            batch.count = count;
-            batch.flush();
-            count = 0;
-          }
-        }
-      }
-      from = nul + 1;
-    }
-    batch.count = count;
-    batch.flush();
-    if (chunk.length - from > MAX_FUNCTION_NAME) throw tooLong();
-    if (from < chunk.length) {
-      carry = chunk.slice(from);
-      carryAt = base + from;
-    }
-  }
-  if (carry !== undefined && carry.length > 0) batch.own(utf8.decode(carry), carryAt);
-}
-
-function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
+  return false;
 }

@@ -9,8 +9,8 @@ import { InputError } from '../errors.js';
 import { FileSource, type ByteSource } from '../io/source.js';
 import { readGoInfo } from './goinfo.js';
 import { findPclntab } from './pclntab.js';
-import { packageOfFunction, splitFunctionName, stripTypeArguments, unescapePackagePath } from './function-name.js';
-import { NO_UNIT_GIVEN, type FunctionNameBatch } from './funcnames.js';
+import { PACKAGE_RUN, packageOfFunction, splitFunctionName, stripTypeArguments, unescapePackagePath } from './function-name.js';
+import { FunctionCursor } from './functab.js';
 import { isStandardPackage, moduleOfPackage, type BuildModules } from './package-modules.js';
 import { PackageCollector, readGoPackages, type GoPackages } from './packages.js';
 import { fixture, fixtureRecord } from '../testing/fixtures.js';
@@ -79,7 +79,7 @@ test('function names → packages: methods, closures, generics, escapes', () => 
   assert.equal(unescapePackagePath('example.com/a%25b%2ec'), 'example.com/a%b.c');
 });
 
-test('PackageCollector.addSpan (names in place) and addSpans (batches) say exactly what add (one string a name) says', () => {
+test('PackageCollector.chunk (runs of one package, natively) says exactly what add (one name at a time) says', () => {
   const names = [
     'main.main', 'main.main.func1', 'fmt.(*pp).doPrintf', 'net/http.glob..func1', 'net/http.(*Server).Serve',
     'gopkg.in/yaml%2ev3.Marshal', 'gopkg.in/yaml.v3.Unmarshal', 'slices.SortFunc[go.shape.[]*example.com/x.T]',
@@ -92,52 +92,82 @@ test('PackageCollector.addSpan (names in place) and addSpans (batches) say exact
     'crypto/x509.loadSystemRoots', 'time.LoadLocation', 'os/user.Current', 'net.(*Resolver).lookupHost',
     // A name that starts like the one before it but has a '/' further on belongs to another package.
     'a/b.F', 'a/b.c/d.e', 'a/b.c/d.e.f', 'example.com/x.F', 'example.com/x.y/z.G', 'go.itab.a', 'go.foo', 'types.T', 'type.T',
+    // Generated names whose prefix goes past a '/', which would read as a package.
+    'go.string.example.com/x.y', 'go.importpath.a/b.c', 'type:.eq.a/b.T',
+    // Clone suffixes after one- and many-element prefixes, and Go names that only start like one.
+    'x_cgo_munmap.part.1.cold', 'a/b.cold', 'a/b.part.0', 'os.cold', 'os.coldStart', 'runtime.partial', 'p.isra', 'p.lto_priv.0',
+    // Names starting with '_', in a package's names: cgo's stubs, and '_' elsewhere.
+    'a/_b.F', '_a.F', 'a._', 'a.b_', 'main._C', 'main.__x',
     // Generic names after names of the same package: balanced or not, arguments where the rest starts, a '/' after them.
     'main.Map[go.shape.int,go.shape.string]', 'main.(*T[go.shape.int]).M', 'main.F[[2]int]', 'main.G[a]]b', 'main.H]x[', 'main.[x]',
     'main.K[x].func1', 'main.L[x]/y.G', 'example.com/x.S[go.shape.int].cold', 'cold.part[x]', 'runtime.cgocall[x]', 'main._C[x]',
   ];
-  const wantedPlain = ['crypto/x509.loadSystemRoots', 'time.LoadLocation', 'os/user.Current', 'net._C2func_getaddrinfo', 'x_cgo_init', 'main.F[unbalanced'];
+  const wantedPlain = ['crypto/x509.loadSystemRoots', 'time.LoadLocation', 'os/user.Current', 'net._C2func_getaddrinfo', 'x_cgo_init', 'main.F[unbalanced', 'a/b.F'];
+  const NO_UNIT = 0xffffffff;
   const rng = new Rng(7);
-  for (let round = 0; round < 20; round++) {
-    // Half the rounds also want a generated name, which addSpan must then look at as a string.
-    const wanted = new Set(round < 10 ? wantedPlain : [...wantedPlain, 'go:buildid']);
-    // Runs of one package, as in real tables, and names in every order, with and without units.
-    // The first round keeps the list's order, whose neighbours are chosen; the others shuffle.
-    const picks = round === 0 ? names : Array.from({ length: 200 }, () => names[rng.below(names.length)] as string);
-    const stream = picks.flatMap((n) => (rng.below(3) === 0 ? [n, n] : [n]));
-    const units = stream.map(() => (round % 2 === 0 ? undefined : rng.below(4)));
+  for (let round = 0; round < 40; round++) {
+    // Half the rounds also want a generated name, which runs must then check one name at a time.
+    const wanted = new Set(round % 4 < 2 ? wantedPlain : [...wantedPlain, 'go:buildid']);
+    const withUnits = round % 2 === 1;
+    // Runs of one package, as in real tables, and names in every order. The first round keeps the list's order, whose neighbours are chosen.
+    const picks = round === 0 ? names : Array.from({ length: 300 }, () => names[rng.below(names.length)] as string);
+    const stream = picks.flatMap((n) => Array.from({ length: 1 + rng.below(3) }, () => n));
+    // Each name a function of its own (a unit, sometimes none) or only inlined; an empty name (a double NUL) now and then.
+    const own = stream.map(() => rng.below(3) !== 0);
+    const units = stream.map(() => (rng.below(10) === 0 ? NO_UNIT : rng.below(4)));
     const byName = new PackageCollector(wanted);
-    stream.forEach((n, i) => byName.add(n, units[i]));
-    const bySpan = new PackageCollector(wanted);
-    const text = stream.join('\0');
-    const starts: number[] = [];
-    let start = 0;
+    let parent: number | undefined;
     stream.forEach((n, i) => {
-      starts.push(start);
-      bySpan.addSpan(text, start, start + n.length, units[i]);
-      start += n.length + 1;
+      const unit = units[i] === NO_UNIT ? undefined : units[i];
+      if (own[i]) parent = unit;
+      byName.add(n, withUnits ? (own[i] ? unit : parent) : undefined, own[i] ? 1 : 0);
     });
-    assert.deepEqual(bySpan.result(null), byName.result(null));
-    assert.deepEqual([...bySpan.functions].sort(), [...byName.functions].sort());
-    // The same names in batches of every size from one name on, as the table walk hands them over.
-    const byBatch = new PackageCollector(wanted);
-    for (let from = 0; from < stream.length; ) {
-      const count = Math.min(stream.length - from, 1 + rng.below(40));
-      const slice = (f: (i: number) => number): Int32Array => Int32Array.from({ length: count }, (_, k) => f(from + k));
-      const batch: FunctionNameBatch = {
-        text,
-        count,
-        starts: slice((i) => starts[i] as number),
-        ends: slice((i) => (starts[i] as number) + (stream[i] as string).length),
-        units: slice((i) => units[i] ?? NO_UNIT_GIVEN),
-        inlined: new Uint8Array(count),
-        hasUnits: round % 2 === 1,
-      };
-      byBatch.addSpans(batch);
-      from += count;
+    const pieces: Uint8Array[] = [];
+    const offsets: number[] = [];
+    const functionUnits: number[] = [];
+    let at = 0;
+    stream.forEach((n, i) => {
+      const bytes = Buffer.from(`${rng.below(20) === 0 ? '\0' : ''}${n}\0`, 'utf8');
+      const start = at + (bytes[0] === 0 ? 1 : 0);
+      if (own[i]) {
+        offsets.push(start);
+        functionUnits.push(units[i] as number);
+      }
+      pieces.push(bytes);
+      at += bytes.length;
+    });
+    const table = Buffer.concat(pieces);
+    const byChunk = new PackageCollector(wanted);
+    const cursor = new FunctionCursor(Uint32Array.from(offsets), withUnits ? Uint32Array.from(functionUnits) : undefined);
+    // Chunks end after a NUL, at random ones, as the table reader cuts them.
+    for (let from = 0; from < table.length; ) {
+      let end = Math.min(table.length, from + 1 + rng.below(400));
+      while (table[end - 1] !== 0) end++;
+      const bytes = table.subarray(from, end);
+      byChunk.chunk({ text: bytes.toString('latin1'), bytes, base: from }, cursor);
+      from = end;
     }
-    assert.deepEqual(byBatch.result(null), byName.result(null));
-    assert.deepEqual([...byBatch.functions].sort(), [...byName.functions].sort());
+    assert.deepEqual(byChunk.result(null), byName.result(null), `round ${round}`);
+    assert.deepEqual([...byChunk.functions].sort(), [...byName.functions].sort(), `round ${round}`);
+  }
+});
+
+// A quadratic match on these shapes would take hours: the timeout is the test.
+test('PACKAGE_RUN takes a run of names as splitFunctionName cuts each, and ends on hostile shapes', { timeout: 60_000 }, () => {
+  const runAt = (text: string): [string, number] | undefined => {
+    PACKAGE_RUN.lastIndex = 0;
+    const m = PACKAGE_RUN.exec(text);
+    return m ? [m[1] as string, PACKAGE_RUN.lastIndex] : undefined;
+  };
+  assert.deepEqual(runAt('a/b.c/d.e\0a/b.c/d.f\0a/b.c/d.x/y.z\0'), ['a/b.c/d', 20]);
+  assert.deepEqual(runAt('os.Open\0os.cold\0'), ['os', 8]);
+  assert.deepEqual(runAt('net.F\0net._C2func_getaddrinfo\0'), ['net', 6]);
+  assert.equal(runAt('main.F[int]\0'), undefined);
+  assert.equal(runAt('_cgo_init.x\0'), undefined);
+  for (const text of ['a/'.repeat(400_000), '/'.repeat(800_000), 'a.'.repeat(400_000), `a.${'cold.'.repeat(160_000)}`, `a/b.${'c'.repeat(800_000)}`]) {
+    const ending = runAt(`${text}\0`);
+    assert.equal(runAt(text), undefined);
+    assert.ok(ending === undefined || ending[1] === text.length + 1);
   }
 });
 
