@@ -1,12 +1,12 @@
-import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
+import { ArgvError, parseArgv, type ArgvOption, type ParsedArgv } from './parse-argv.js';
 
 /**
- * A small declarative command line on node:util's parseArgs. Commander did
- * this well but cost ~30 ms of start-up (it loads child_process, and net
- * with it, for executable subcommands we do not have): a third of what
- * `inspect` of a 50 MB binary takes. Help text is generated from the same
- * table the parser reads, so they cannot disagree.
+ * A small declarative command line (parse-argv.ts). Commander did this well
+ * but cost ~30 ms of start-up (it loads child_process, and net with it, for
+ * executable subcommands we do not have): a third of what `inspect` of a
+ * 50 MB binary takes. Help text is generated from the same table the
+ * parser reads, so they cannot disagree.
  */
 export interface OptionSpec {
   /** Long name without dashes, e.g. "fail-on". The parsed key is its camelCase form ("failOn"). */
@@ -84,25 +84,23 @@ function findCommand(program: Program, name: string): CommandSpec {
 }
 
 export function parseCommandLine(program: Program, command: CommandSpec, argv: readonly string[]): { positionals: string[]; options: ParsedOptions } {
-  const config: NonNullable<Parameters<typeof parseArgs>[0]>['options'] = {};
+  const config: Record<string, ArgvOption> = {};
   for (const o of command.options) {
     config[o.name] = { type: o.value === undefined ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
   }
   const dashDash = command.trailing !== undefined ? argv.indexOf('--') : -1;
   const parsedArgv = dashDash < 0 ? argv : argv.slice(0, dashDash);
-  let parsed;
+  let parsed: ParsedArgv;
   try {
-    parsed = parseArgs({ args: [...parsedArgv], options: config, allowPositionals: true, strict: true });
+    parsed = parseArgv(parsedArgv, config);
   } catch (e) {
-    // parseArgs' messages are full sentences about the option; keep the first line, add where to look.
-    // parseArgs' messages go on with advice about '--'; the first sentence names the problem.
-    const message = (e as Error).message.split(/\.(?:\s|$)/)[0] ?? 'bad arguments';
-    throw new UsageError(`${command.name}: ${message} (see ${program.name} ${command.name} --help)`);
+    if (!(e instanceof ArgvError)) throw e;
+    throw new UsageError(`${command.name}: ${e.message} (see ${program.name} ${command.name} --help)`);
   }
   const options: Record<string, string | boolean | readonly string[] | undefined> = {};
   if (command.trailing !== undefined) options['--'] = dashDash < 0 ? [] : argv.slice(dashDash + 1);
   for (const o of command.options) {
-    const value = (parsed.values as Record<string, string | boolean | string[] | undefined>)[o.name] ?? o.default;
+    const value = parsed.values[o.name] ?? o.default;
     if (typeof value === 'string' && o.choices && !o.choices.includes(value)) {
       throw new UsageError(`${command.name}: --${o.name} must be one of ${o.choices.join(', ')}, not "${value}"`);
     }
