@@ -1,7 +1,8 @@
 import { isAscii } from 'node:buffer';
 import type { ExecutableLayout } from '../binary/layout.js';
 import { FormatError } from '../errors.js';
-import type { ByteSource } from '../io/source.js';
+import { withChunkBuffer } from '../io/chunk-buffers.js';
+import { readChunk, type ByteSource } from '../io/source.js';
 import { forEachFunctabName, FunctionCursor, functionsByName, NO_UNIT_GIVEN } from './functab.js';
 import type { PclntabInfo } from './pclntab.js';
 import { MAX_FUNCTION_NAME, pclntabWhere, readPclntabHeader } from './pclntab-header.js';
@@ -26,7 +27,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
  * and regular expressions instead of a loop per byte in JavaScript (which
  * V8 runs cold: a scan is over before it optimises much). Each name ends
  * in a NUL but perhaps the table's last; names holding bytes >= 0x80 are
- * UTF-8, which `nameAt` decodes.
+ * UTF-8, which `nameAt` decodes. `bytes` is valid only during the visit
+ * it is given to (the buffer is read into again).
  */
 export interface NameChunk {
   readonly text: string;
@@ -108,18 +110,20 @@ const NAME_CHECK_STRIDE = MAX_FUNCTION_NAME >> 1;
  * from `start`. A last name without its NUL still counts.
  */
 async function forEachNameChunk(source: ByteSource, start: number, end: number, where: string, visit: (chunk: NameChunk) => void): Promise<void> {
-  for (let pos = start; pos < end; ) {
-    const length = Math.min(CHUNK, end - pos);
-    const bytes = await source.read(pos, length);
-    const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
-    // A chunk that is not the table's last ends after its last NUL; the name cut there is read again at the start of the next.
-    const take = pos + length < end ? latin1.lastIndexOf('\0') + 1 : length;
-    if (take === 0 || hasLongName(latin1, take)) {
-      throw new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);
+  await withChunkBuffer(async (buffer) => {
+    for (let pos = start; pos < end; ) {
+      const length = Math.min(CHUNK, end - pos);
+      const bytes = await readChunk(source, buffer, pos, length);
+      const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+      // A chunk that is not the table's last ends after its last NUL; the name cut there is read again at the start of the next.
+      const take = pos + length < end ? latin1.lastIndexOf('\0') + 1 : length;
+      if (take === 0 || hasLongName(latin1, take)) {
+        throw new FormatError('limit', `${where} has a function name longer than ${MAX_FUNCTION_NAME} bytes`);
+      }
+      visit({ text: take === length ? latin1 : latin1.slice(0, take), bytes: bytes.subarray(0, take), base: pos - start });
+      pos += take;
     }
-    visit({ text: take === length ? latin1 : latin1.slice(0, take), bytes: bytes.subarray(0, take), base: pos - start });
-    pos += take;
-  }
+  });
 }
 
 /**

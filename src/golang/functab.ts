@@ -30,18 +30,23 @@ export async function readFunctabEntries(layout: ExecutableLayout, pcln: Pclntab
   const entrySize = h.magic === 0xfffffff0 || h.magic === 0xfffffff1 ? 4 : h.ptrSize;
   const entries: FunctabEntries = { nameOffsets: new Uint32Array(h.nfunc), units: h.cuOffset !== undefined ? new Uint32Array(h.nfunc) : undefined };
   const stretch: HeldStretch = { where, field, entrySize, funcdataOffset: h.funcdataOffset, littleEndian: layout.littleEndian, nfunc: h.nfunc };
-  for (let i = 0; i < h.nfunc; ) {
-    // Entries whose fields both windows hold, read inline; then one entry through the readers, which move their windows.
-    i = readHeldEntries(stretch, i, functab.held(), records.held(), entries);
-    if (i >= h.nfunc) break;
-    const at = (2 * i + 1) * field;
-    const funcoff = (field === 4 ? functab.peekU32(at) : undefined) ?? (await functab.word(at, field));
-    const func = h.funcdataOffset + funcoff;
-    const nameOff = records.peekI32(func + entrySize) ?? (await records.i32(func + entrySize));
-    if (nameOff < 0) throw negativeNameOffset(where, i, nameOff);
-    entries.nameOffsets[i] = nameOff;
-    if (entries.units !== undefined) entries.units[i] = records.peekU32(func + entrySize + 28) ?? (await records.u32(func + entrySize + 28));
-    i++;
+  try {
+    for (let i = 0; i < h.nfunc; ) {
+      // Entries whose fields both windows hold, read inline; then one entry through the readers, which move their windows.
+      i = readHeldEntries(stretch, i, functab.held(), records.held(), entries);
+      if (i >= h.nfunc) break;
+      const at = (2 * i + 1) * field;
+      const funcoff = (field === 4 ? functab.peekU32(at) : undefined) ?? (await functab.word(at, field));
+      const func = h.funcdataOffset + funcoff;
+      const nameOff = records.peekI32(func + entrySize) ?? (await records.i32(func + entrySize));
+      if (nameOff < 0) throw negativeNameOffset(where, i, nameOff);
+      entries.nameOffsets[i] = nameOff;
+      if (entries.units !== undefined) entries.units[i] = records.peekU32(func + entrySize + 28) ?? (await records.u32(func + entrySize + 28));
+      i++;
+    }
+  } finally {
+    functab.release();
+    records.release();
   }
   return entries;
 }
@@ -113,11 +118,15 @@ export async function forEachFunctabName(
   const namesEnd = h.cuOffset ?? size;
   // Offsets first (4 bytes a function), names after.
   const { nameOffsets } = await readFunctabEntries(layout, pcln, h);
-  for (const nameOff of nameOffsets) {
-    const at = namesBase + nameOff;
-    if (at >= namesEnd) throw new FormatError('malformed', `${where} has a function name offset ${nameOff} outside its name table`);
-    const name = await names.cstring(at, Math.min(MAX_FUNCTION_NAME, namesEnd - at));
-    if (name.length > 0) visit(name);
+  try {
+    for (const nameOff of nameOffsets) {
+      const at = namesBase + nameOff;
+      if (at >= namesEnd) throw new FormatError('malformed', `${where} has a function name offset ${nameOff} outside its name table`);
+      const name = await names.cstring(at, Math.min(MAX_FUNCTION_NAME, namesEnd - at));
+      if (name.length > 0) visit(name);
+    }
+  } finally {
+    names.release();
   }
 }
 

@@ -1,5 +1,6 @@
 import type { ExecutableLayout } from '../binary/layout.js';
-import type { ByteSource } from '../io/source.js';
+import { withChunkBuffer } from '../io/chunk-buffers.js';
+import { readChunk, type ByteSource } from '../io/source.js';
 
 /**
  * Bounded, chunked searches over parts of a file, for the Go facts that
@@ -58,7 +59,8 @@ export interface NeedleHit {
 /**
  * Calls `visit` for each occurrence of any needle in `span`, in file order,
  * with at least `contextAfter` bytes after the match available in `bytes`
- * (fewer only at the span's end) and one byte before it. Stops when `visit`
+ * (fewer only at the span's end) and one byte before it; `bytes` is valid
+ * only during the visit (the chunk buffer is read into again). Stops when `visit`
  * returns true or after `maxHits` matches; returns whether `visit` stopped it.
  */
 export async function scanSpan(
@@ -71,27 +73,29 @@ export async function scanSpan(
 ): Promise<boolean> {
   const end = span.offset + span.length;
   let hits = 0;
-  for (let pos = span.offset; pos < end; pos += CHUNK) {
-    // One byte of lead so a match at the chunk start still has its predecessor.
-    const lead = pos > span.offset ? 1 : 0;
-    const readStart = pos - lead;
-    const readEnd = Math.min(end, pos + CHUNK + contextAfter);
-    const bytes = await source.read(readStart, readEnd - readStart);
-    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    // Matches starting past this chunk's own part belong to the next chunk.
-    const ownEnd = Math.min(end, pos + CHUNK) - readStart;
-    const found: { index: number; needle: number }[] = [];
-    needles.forEach((needle, n) => {
-      for (let i = buffer.indexOf(needle, lead); i >= 0 && i < ownEnd; i = buffer.indexOf(needle, i + 1)) {
-        found.push({ index: i, needle: n });
-        if (found.length > maxHits) break;
+  return withChunkBuffer(async (buffer) => {
+    for (let pos = span.offset; pos < end; pos += CHUNK) {
+      // One byte of lead so a match at the chunk start still has its predecessor.
+      const lead = pos > span.offset ? 1 : 0;
+      const readStart = pos - lead;
+      const readEnd = Math.min(end, pos + CHUNK + contextAfter);
+      const bytes = await readChunk(source, buffer, readStart, readEnd - readStart);
+      const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+      // Matches starting past this chunk's own part belong to the next chunk.
+      const ownEnd = Math.min(end, pos + CHUNK) - readStart;
+      const found: { index: number; needle: number }[] = [];
+      needles.forEach((needle, n) => {
+        for (let i = chunk.indexOf(needle, lead); i >= 0 && i < ownEnd; i = chunk.indexOf(needle, i + 1)) {
+          found.push({ index: i, needle: n });
+          if (found.length > maxHits) break;
+        }
+      });
+      found.sort((a, b) => a.index - b.index);
+      for (const f of found) {
+        if (++hits > maxHits) return false;
+        if (await visit({ offset: readStart + f.index, needle: f.needle, bytes, index: f.index })) return true;
       }
-    });
-    found.sort((a, b) => a.index - b.index);
-    for (const f of found) {
-      if (++hits > maxHits) return false;
-      if (await visit({ offset: readStart + f.index, needle: f.needle, bytes, index: f.index })) return true;
     }
-  }
-  return false;
+    return false;
+  });
 }

@@ -1,5 +1,6 @@
 import { FormatError } from '../errors.js';
-import type { ByteSource } from '../io/source.js';
+import { borrowChunkBuffer, returnChunkBuffer } from '../io/chunk-buffers.js';
+import { readChunk, type ByteSource } from '../io/source.js';
 
 /** Bytes a window holds at least (a 10 MB table costs one of these, not ten). */
 const CHUNK = 1 << 20;
@@ -8,11 +9,13 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 /**
  * Random access to [base, base+size) of a file through one cached window:
  * the functab walk jumps between the functab, `_func` records and names,
- * which mostly sit close together, so one window serves many reads.
+ * which mostly sit close together, so one window serves many reads. The
+ * window is a borrowed chunk buffer: `release` gives it back.
  */
 export class WindowReader {
   private window: Uint8Array = new Uint8Array(0);
   private windowStart = 0;
+  private buffer: Uint8Array | undefined;
 
   constructor(
     private readonly source: ByteSource,
@@ -31,11 +34,21 @@ export class WindowReader {
     }
     if (!this.holds(at, length)) {
       const windowLength = Math.min(Math.max(CHUNK, length), this.size - at);
-      this.window = await this.source.read(this.base + at, windowLength);
+      this.buffer ??= borrowChunkBuffer();
+      this.window = await readChunk(this.source, this.buffer, this.base + at, windowLength);
       this.windowStart = at;
       this.view = new DataView(this.window.buffer, this.window.byteOffset, this.window.length);
     }
     return { bytes: this.window, index: at - this.windowStart };
+  }
+
+  /** Gives the window's buffer back; the reader reads no more. */
+  release(): void {
+    if (this.buffer !== undefined) returnChunkBuffer(this.buffer);
+    this.buffer = undefined;
+    this.window = new Uint8Array(0);
+    this.view = new DataView(new ArrayBuffer(0));
+    this.windowStart = 0;
   }
 
   private holds(at: number, length: number): boolean {

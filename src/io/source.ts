@@ -13,7 +13,19 @@ export interface ByteSource {
   readonly size: number;
   /** Exactly `length` bytes at `offset`, or a 'truncated' FormatError. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * `read` for a loop that reads a chunk at a time: the bytes are read into
+   * `target` (whose length is at least `length`) where the source has to
+   * copy them anyway, and stay valid only until `target` is read into again.
+   * Use readChunk, which falls back to `read`.
+   */
+  readInto?(target: Uint8Array, offset: number, length: number): Promise<Uint8Array>;
   close(): Promise<void>;
+}
+
+/** `length` bytes at `offset`, in `target` when the source reads into buffers (see ByteSource.readInto). */
+export function readChunk(source: ByteSource, target: Uint8Array, offset: number, length: number): Promise<Uint8Array> {
+  return source.readInto !== undefined && length <= target.length ? source.readInto(target, offset, length) : source.read(offset, length);
 }
 
 export function checkRange(source: { name: string; size: number }, offset: number, length: number, what = 'read'): void {
@@ -57,6 +69,10 @@ export class SliceSource implements ByteSource {
   read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this, offset, length);
     return this.parent.read(this.start + offset, length);
+  }
+  readInto(target: Uint8Array, offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    return readChunk(this.parent, target, this.start + offset, length);
   }
   async close(): Promise<void> {}
 }
@@ -140,6 +156,14 @@ export class FileSource implements ByteSource {
     const buf = new Uint8Array(length);
     this.fill(buf, offset);
     return buf;
+  }
+
+  async readInto(target: Uint8Array, offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    if (this.closed) throw new InputError('io', `${this.name}: read after close`);
+    const bytes = target.subarray(0, length);
+    this.fill(bytes, offset);
+    return bytes;
   }
 
   /** Fills `buf` with the file's bytes from `offset`. */
