@@ -16,6 +16,7 @@ const { main } = await import('../dist/cli/main.js');
 const file = process.argv[2];
 let calls = 0;
 let bytes = 0;
+// Both ways a file is read: into new memory, and into a reused chunk buffer.
 const read = FileSource.prototype.read;
 FileSource.prototype.read = function (offset, length) {
   if (this.name === file) {
@@ -23,6 +24,14 @@ FileSource.prototype.read = function (offset, length) {
     bytes += length;
   }
   return read.call(this, offset, length);
+};
+const readInto = FileSource.prototype.readInto;
+FileSource.prototype.readInto = function (target, offset, length) {
+  if (this.name === file) {
+    calls++;
+    bytes += length;
+  }
+  return readInto.call(this, target, offset, length);
 };
 await main(['inspect', '--json', file]);
 fs.writeSync = writeSync;

@@ -43,25 +43,21 @@ const C_CLONE_SUFFIX = new RegExp(`^${CLONE_SUFFIX}$`);
 /** First letters of the clone suffixes above: most names are spared the regular expression. */
 const CLONE_FIRST_LETTERS = new Set(['c', 'p', 'i', 'l'].map((c) => c.charCodeAt(0)));
 
-/** A byte a name in a package run may hold: ASCII, not NUL, not '/' and no type-argument bracket. */
+/** A byte a name in a package run may hold outside type arguments: ASCII, not NUL, not '/', no bracket. */
 const RUN_BYTE = '[^\\0/\\[\\]\\x80-\\xff]';
-/** The rest of a name in a run, with its NUL: not starting with '_' (cgo's stubs), not a GCC clone's suffix. */
-const RUN_REST = `(?!${CLONE_SUFFIX}\\0)[^\\0/\\[\\]_\\x80-\\xff]${RUN_BYTE}*\\0`;
+/** A byte inside type arguments: ASCII, not NUL, no bracket ('/' and '.' of other packages are fine there). */
+const ARGUMENT_BYTE = '[^\\0\\[\\]\\x80-\\xff]';
+/** Balanced type arguments nested up to three deep ("[go.shape.struct { a [4]int; b map[k]v }]"); deeper ones end a run. */
+const TYPE_ARGUMENTS = [1, 2, 3].reduce((inner) => `\\[(?:${ARGUMENT_BYTE}${inner === '' ? '' : `|${inner}`})*\\]`, '');
 /**
- * Consecutive names of a name table (latin1 text, each name ending in a
- * NUL) that belong to one package, matched from a name's start (sticky):
- * group 1 is the first name's prefix, up to the first '.' after its last
- * '/' (the escaped package path), and every further name starts with it
- * and that '.' too. A name is in a run only when that cut says all that
- * splitFunctionName would: ASCII, no type-argument brackets (whose '/' and
- * '.' would mislead), not starting with '_', and a rest after the '.' that
- * holds no '/' (else the package is longer), does not start with '_' (cgo's
- * stubs and exports) and is no GCC clone's suffix (foo.cold, C's). Every
- * name of a run then has the run's package, or none when the prefix names
- * no package (generated names: isGeneratedName of the prefix). A match
- * costs time linear in its length (checked on hostile shapes); the
- * matching is native, where a loop per name ran in V8's cold tiers.
+ * The rest of a name in a run, with its NUL: its first byte neither '_'
+ * (cgo's stubs and exports) nor a bracket, so the rest is never empty once
+ * type arguments are taken out; no '/' outside type arguments (else the
+ * package path would be longer); and not starting like a GCC clone's
+ * suffix with type arguments after (foo.cold, C's; checked on the whole
+ * rest where it has none).
  */
+const RUN_REST = `(?!${CLONE_SUFFIX}\\0|[cpil][^\\0]*\\[)[^\\0/\\[\\]_\\x80-\\xff](?:${RUN_BYTE}|${TYPE_ARGUMENTS})*\\0`;
 export const PACKAGE_RUN = new RegExp(`(?!_)((?:${RUN_BYTE}*/)*[^\\0/.\\[\\]\\x80-\\xff]+)\\.${RUN_REST}(?:\\1\\.${RUN_REST})*`, 'y');
 /** Characters no import path holds; seeing one means the name was not a Go function's. */
 const NOT_IN_IMPORT_PATH = /[\s*()[\]{}"',;:\\<>|^`]/;

@@ -162,9 +162,14 @@ test('PACKAGE_RUN takes a run of names as splitFunctionName cuts each, and ends 
   assert.deepEqual(runAt('a/b.c/d.e\0a/b.c/d.f\0a/b.c/d.x/y.z\0'), ['a/b.c/d', 20]);
   assert.deepEqual(runAt('os.Open\0os.cold\0'), ['os', 8]);
   assert.deepEqual(runAt('net.F\0net._C2func_getaddrinfo\0'), ['net', 6]);
-  assert.equal(runAt('main.F[int]\0'), undefined);
+  // Type arguments, with other packages' '/' and '.' inside, keep a name in its run; unbalanced or too deep, they end it.
+  const generic = 'main.F[int]\0main.(*T[go.shape.struct { a/b.C [4]int }]).M\0';
+  assert.deepEqual(runAt(`${generic}main.G[a]]b\0`), ['main', generic.length]);
+  assert.equal(runAt('main.F[[[[x]]]]\0'), undefined);
+  assert.equal(runAt('main.F[x]/y.G\0'), undefined);
+  assert.equal(runAt('os.cold[x]\0'), undefined);
   assert.equal(runAt('_cgo_init.x\0'), undefined);
-  for (const text of ['a/'.repeat(400_000), '/'.repeat(800_000), 'a.'.repeat(400_000), `a.${'cold.'.repeat(160_000)}`, `a/b.${'c'.repeat(800_000)}`]) {
+  for (const text of ['a/'.repeat(400_000), '/'.repeat(800_000), 'a.'.repeat(400_000), `a.${'cold.'.repeat(160_000)}`, `a/b.${'c'.repeat(800_000)}`, `a.b${'['.repeat(400_000)}`, `a.b${'[x]'.repeat(250_000)}`, `a.b${'[[['.repeat(100_000)}${']]]'.repeat(100_000)}`, `a.p${'[x'.repeat(400_000)}`]) {
     const ending = runAt(`${text}\0`);
     assert.equal(runAt(text), undefined);
     assert.ok(ending === undefined || ending[1] === text.length + 1);
