@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError } from '../errors.js';
-import { commandHelp, parseCommandLine, runProgram, type CommandSpec, type Program } from './command.js';
+import { camelCase, commandHelp, parseCommandLine, runProgram, type CommandSpec, type Program } from './command.js';
 
 let ran: { positionals: readonly string[]; options: Record<string, unknown> } | undefined;
 const demo: CommandSpec = {
@@ -51,4 +51,18 @@ test('unknown commands suggest the near one; help and version print and return 0
   assert.equal(out[1], commandHelp(program, demo));
   assert.match(out[1] ?? '', /--fail-on <severity>\s+threshold \(error, none\) \[default: error\]/);
   assert.match(out[2] ?? '', /Commands:\n {2}demo +a demo\n {2}single +one input/);
+});
+
+test('camelCase is the regular expression replace it stands for, on every dash and letter', () => {
+  const byReplace = (name: string): string => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const letters = ['a', 'b', '-', 'Z', '9', '--'];
+  let checked = 0;
+  const visit = (name: string, depth: number): void => {
+    assert.equal(camelCase(name), byReplace(name), name);
+    checked++;
+    if (depth < 5) for (const l of letters) visit(name + l, depth + 1);
+  };
+  visit('', 0);
+  assert.ok(checked > 9000);
+  assert.equal(camelCase('fail-on'), 'failOn');
 });

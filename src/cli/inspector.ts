@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -140,6 +139,8 @@ function helpersFor(taskCount: number): number {
     return Number.isInteger(n) && n > 0 ? Math.min(n, MAX_HELPERS) : 0;
   }
   if (taskCount < HELPER_THRESHOLD) return 0;
+  // node:os loaded here, not at start-up: most runs inspect a few files and never ask.
+  const { availableParallelism } = createRequire(import.meta.url)('node:os') as typeof import('node:os');
   return Math.min(availableParallelism() - 1, MAX_HELPERS);
 }
 
