@@ -10,6 +10,32 @@ export interface FunctabEntries {
   readonly nameOffsets: Uint32Array;
   /** Each `_func`'s compilation unit (1.16+; undefined before). */
   readonly units: Uint32Array | undefined;
+  /**
+   * The functions whose name offset is below an earlier function's (a name
+   * the linker had already written; ~1% in real tables), in functab order,
+   * as (offset, index) keys: offset * INDEX_SPAN + index. Noted on the walk,
+   * so putting the functions in name order needs no pass of its own.
+   */
+  readonly behind: number[];
+  /** The largest name offset so far, and the largest unit other than NO_UNIT (-1: none). */
+  largestOffset: number;
+  largestUnit: number;
+}
+
+/** Room for a functab index beside a 32-bit offset in one exact double: 2^32 * 2^21 = 2^53. */
+const INDEX_SPAN = 1 << 21;
+
+/** The unit the linker gives functions outside every Go compilation unit (some C and assembler functions, go:buildid). */
+const NO_UNIT = 0xffffffff;
+
+/** Records function i's name offset and unit, noting the order and the units' range on the way. */
+function noteEntry(entries: FunctabEntries, i: number, nameOff: number, unit: number): void {
+  entries.nameOffsets[i] = nameOff;
+  if (nameOff < entries.largestOffset) entries.behind.push(nameOff * INDEX_SPAN + i);
+  else entries.largestOffset = nameOff;
+  if (entries.units === undefined) return;
+  entries.units[i] = unit;
+  if (unit !== NO_UNIT && unit > entries.largestUnit) entries.largestUnit = unit;
 }
 
 /**
@@ -28,7 +54,13 @@ export async function readFunctabEntries(layout: ExecutableLayout, pcln: Pclntab
   // _func: the entry (pointer-sized before 1.18, uint32 after), int32 nameOff,
   // then args, deferreturn, pcsp, pcfile, pcln, npcdata (4 bytes each) and, from 1.16, cuOffset.
   const entrySize = h.magic === 0xfffffff0 || h.magic === 0xfffffff1 ? 4 : h.ptrSize;
-  const entries: FunctabEntries = { nameOffsets: new Uint32Array(h.nfunc), units: h.cuOffset !== undefined ? new Uint32Array(h.nfunc) : undefined };
+  const entries: FunctabEntries = {
+    nameOffsets: new Uint32Array(h.nfunc),
+    units: h.cuOffset !== undefined ? new Uint32Array(h.nfunc) : undefined,
+    behind: [],
+    largestOffset: 0,
+    largestUnit: -1,
+  };
   const stretch: HeldStretch = { where, field, entrySize, funcdataOffset: h.funcdataOffset, littleEndian: layout.littleEndian, nfunc: h.nfunc };
   try {
     for (let i = 0; i < h.nfunc; ) {
@@ -40,8 +72,8 @@ export async function readFunctabEntries(layout: ExecutableLayout, pcln: Pclntab
       const func = h.funcdataOffset + funcoff;
       const nameOff = records.peekI32(func + entrySize) ?? (await records.i32(func + entrySize));
       if (nameOff < 0) throw negativeNameOffset(where, i, nameOff);
-      entries.nameOffsets[i] = nameOff;
-      if (entries.units !== undefined) entries.units[i] = records.peekU32(func + entrySize + 28) ?? (await records.u32(func + entrySize + 28));
+      const unit = entries.units === undefined ? NO_UNIT : (records.peekU32(func + entrySize + 28) ?? (await records.u32(func + entrySize + 28)));
+      noteEntry(entries, i, nameOff, unit);
       i++;
     }
   } finally {
@@ -75,21 +107,31 @@ type Held = ReturnType<WindowReader['held']>;
 function readHeldEntries(t: HeldStretch, from: number, functab: Held, records: Held, entries: FunctabEntries): number {
   if (t.field !== 4) return from;
   const { littleEndian: le, entrySize, funcdataOffset, nfunc } = t;
-  const { nameOffsets, units } = entries;
+  const { nameOffsets, units, behind } = entries;
   const last = units !== undefined ? entrySize + 32 : entrySize + 4;
   const { start: tableStart, end: tableEnd, view: table } = functab;
   const { start: recordsStart, end: recordsEnd, view: record } = records;
+  // noteEntry written out over local variables.
+  let largestOffset = entries.largestOffset;
+  let largestUnit = entries.largestUnit;
   let i = from;
   for (; i < nfunc; i++) {
     const at = (2 * i + 1) * 4;
-    if (at < tableStart || at + 4 > tableEnd) return i;
+    if (at < tableStart || at + 4 > tableEnd) break;
     const func = funcdataOffset + table.getUint32(at - tableStart, le);
-    if (func < recordsStart || func + last > recordsEnd) return i;
+    if (func < recordsStart || func + last > recordsEnd) break;
     const nameOff = record.getInt32(func + entrySize - recordsStart, le);
     if (nameOff < 0) throw negativeNameOffset(t.where, i, nameOff);
     nameOffsets[i] = nameOff;
-    if (units !== undefined) units[i] = record.getUint32(func + entrySize + 28 - recordsStart, le);
+    if (nameOff < largestOffset) behind.push(nameOff * INDEX_SPAN + i);
+    else largestOffset = nameOff;
+    if (units === undefined) continue;
+    const unit = record.getUint32(func + entrySize + 28 - recordsStart, le);
+    units[i] = unit;
+    if (unit !== NO_UNIT && unit > largestUnit) largestUnit = unit;
   }
+  entries.largestOffset = largestOffset;
+  entries.largestUnit = largestUnit;
   return i;
 }
 
@@ -133,11 +175,6 @@ export async function forEachFunctabName(
 /** A unit for a name that has none (before Go 1.16, outside every unit, or a table whose units make no sense). */
 export const NO_UNIT_GIVEN = -1;
 
-/** The unit the linker gives functions outside every Go compilation unit (some C and assembler functions, go:buildid). */
-const NO_UNIT = 0xffffffff;
-
-/** Room for a functab index beside a 32-bit offset in one exact double: 2^32 * 2^21 = 2^53. */
-const INDEX_SPAN = 1 << 21;
 
 /** Receives the functions named in a stretch of the name table, a stretch of one unit at a time. */
 export type UnitVisitor = (unit: number, functions: number) => void;
@@ -228,48 +265,59 @@ function unitAt(units: Uint32Array | undefined, i: number): number {
  */
 export async function functionsByName(layout: ExecutableLayout, pcln: PclntabInfo, h: PclntabHeader): Promise<FunctionCursor> {
   const unitCount = ((h.filetabOffset ?? 0) - (h.cuOffset ?? 0)) / 4;
-  const { nameOffsets, units: read } = await readFunctabEntries(layout, pcln, h);
-  const units = read !== undefined && unitsPlausible(read, unitCount) ? read : undefined;
-  if (isSorted(nameOffsets)) return new FunctionCursor(nameOffsets, units);
+  const entries = await readFunctabEntries(layout, pcln, h);
+  const { nameOffsets, behind } = entries;
+  const units = entries.largestUnit < unitCount ? entries.units : undefined;
+  if (behind.length === 0) return new FunctionCursor(nameOffsets, units);
   // No real table has two million functions; one that claims so keeps its offsets (sorted natively) and loses its units.
   if (units === undefined || h.nfunc > INDEX_SPAN) return new FunctionCursor(nameOffsets.sort(), undefined);
-  const sorted = sortByNameOffset(nameOffsets, units);
+  const sorted = sortByNameOffset(nameOffsets, units, behind);
   return new FunctionCursor(sorted.offsets, sorted.units);
 }
 
 /**
  * The functions in (name offset, index) order when a few (~1% in real
  * binaries: a function whose name the linker had already written, further
- * back) break the offsets' growth: those few are sorted on their own, as
+ * back) break the offsets' growth: those few (`behind`, as FunctabEntries
+ * keeps them; found here when not given) are sorted on their own, as
  * (offset, index) pairs packed in one number each for the typed array's
  * native sort, and merged into the rest, which is in order already. (A
  * sort of every entry cost kubectl's 67,000 several milliseconds.)
  */
-export function sortByNameOffset(offsets: Uint32Array, units: Uint32Array): { offsets: Uint32Array; units: Uint32Array } {
+export function sortByNameOffset(offsets: Uint32Array, units: Uint32Array, behind?: readonly number[]): { offsets: Uint32Array; units: Uint32Array } {
   const n = offsets.length;
-  const behind: number[] = [];
-  let max = 0;
-  for (let i = 0; i < n; i++) {
-    const offset = offsets[i] as number;
-    if (offset < max) behind.push(offset * INDEX_SPAN + i);
-    else max = offset;
+  let keys: Float64Array;
+  if (behind !== undefined) {
+    keys = Float64Array.from(behind).sort();
+  } else {
+    const found: number[] = [];
+    let largest = 0;
+    for (let i = 0; i < n; i++) {
+      const offset = offsets[i] as number;
+      if (offset < largest) found.push(offset * INDEX_SPAN + i);
+      else largest = offset;
+    }
+    keys = Float64Array.from(found).sort();
   }
-  const keys = Float64Array.from(behind).sort();
   const sortedOffsets = new Uint32Array(n);
   const sortedUnits = new Uint32Array(n);
-  // Merge the entries in order (skipping those behind, which stay in `offsets` at their index) with the sorted keys.
+  // Merge the entries in order (skipping those behind, which the keys hold) with the sorted keys.
   let k = 0;
   let out = 0;
-  max = 0;
+  let largest = 0;
+  let nextKey = keys.length > 0 ? (keys[0] as number) : Infinity;
   for (let i = 0; i < n; i++) {
     const offset = offsets[i] as number;
-    if (offset < max) continue;
-    max = offset;
-    for (; k < keys.length && (keys[k] as number) < offset * INDEX_SPAN + i; k++, out++) {
-      const key = keys[k] as number;
-      const j = key % INDEX_SPAN;
-      sortedOffsets[out] = (key - j) / INDEX_SPAN;
-      sortedUnits[out] = units[j] as number;
+    if (offset < largest) continue;
+    largest = offset;
+    if (nextKey < offset * INDEX_SPAN + i) {
+      for (; k < keys.length && (keys[k] as number) < offset * INDEX_SPAN + i; k++, out++) {
+        const key = keys[k] as number;
+        const j = key % INDEX_SPAN;
+        sortedOffsets[out] = (key - j) / INDEX_SPAN;
+        sortedUnits[out] = units[j] as number;
+      }
+      nextKey = k < keys.length ? (keys[k] as number) : Infinity;
     }
     sortedOffsets[out] = offset;
     sortedUnits[out] = units[i] as number;
@@ -282,24 +330,4 @@ export function sortByNameOffset(offsets: Uint32Array, units: Uint32Array): { of
     sortedUnits[out] = units[j] as number;
   }
   return { offsets: sortedOffsets, units: sortedUnits };
-}
-
-/**
- * Whether every unit is an index into the cu table (or NO_UNIT). This and
- * isSorted are loops in functions of their own: V8 optimises such a loop
- * while it runs (kubectl: 67,000 entries) without taking along code after
- * it that has not run yet, which it would have to throw away on reaching it.
- */
-function unitsPlausible(units: Uint32Array, unitCount: number): boolean {
-  for (let i = 0; i < units.length; i++) {
-    const unit = units[i] as number;
-    if (unit >= unitCount && unit !== NO_UNIT) return false;
-  }
-  return true;
-}
-
-/** Whether the name offsets only grow (they do, unless the linker reused a name written further back). */
-function isSorted(offsets: Uint32Array): boolean {
-  for (let i = 1; i < offsets.length; i++) if ((offsets[i] as number) < (offsets[i - 1] as number)) return false;
-  return true;
 }

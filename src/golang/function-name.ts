@@ -53,11 +53,27 @@ const TYPE_ARGUMENTS = [1, 2, 3].reduce((inner) => `\\[(?:${ARGUMENT_BYTE}${inne
  * The rest of a name in a run, with its NUL: its first byte neither '_'
  * (cgo's stubs and exports) nor a bracket, so the rest is never empty once
  * type arguments are taken out; no '/' outside type arguments (else the
- * package path would be longer); and not starting like a GCC clone's
- * suffix with type arguments after (foo.cold, C's; checked on the whole
- * rest where it has none).
+ * package path would be longer); not a GCC clone's suffix (foo.cold, C's).
+ * Written as bytes, then type arguments each followed by bytes: one way to
+ * match a rest, which irregexp runs as fast as a rest of plain bytes.
  */
-const RUN_REST = `(?!${CLONE_SUFFIX}\\0|[cpil][^\\0]*\\[)[^\\0/\\[\\]_\\x80-\\xff](?:${RUN_BYTE}|${TYPE_ARGUMENTS})*\\0`;
+const RUN_REST = `(?!${CLONE_SUFFIX}\\0)[^\\0/\\[\\]_\\x80-\\xff]${RUN_BYTE}*(?:${TYPE_ARGUMENTS}${RUN_BYTE}*)*\\0`;
+/**
+ * Consecutive names of a name table (latin1 text, each name ending in a
+ * NUL) that belong to one package, matched from a name's start (sticky):
+ * group 1 is the first name's prefix, up to the first '.' after its last
+ * '/' (the escaped package path), and every further name starts with it
+ * and that '.' too. A name is in a run only when that cut says all that
+ * splitFunctionName would: ASCII, no bracket in the prefix (type
+ * arguments, whose '/' and '.' would mislead, are taken out first there),
+ * not starting with '_', and a rest after the '.' as RUN_REST allows. Every
+ * name of a run then has the run's package, or none when the prefix names
+ * no package (generated names: isGeneratedName of the prefix), but for one
+ * case the reader checks: a one-element package's name with type arguments
+ * whose rest is a clone's suffix once they are taken out ("os.cold[x]").
+ * A match costs time linear in its length (checked on hostile shapes); the
+ * matching is native, where a loop per name ran in V8's cold tiers.
+ */
 export const PACKAGE_RUN = new RegExp(`(?!_)((?:${RUN_BYTE}*/)*[^\\0/.\\[\\]\\x80-\\xff]+)\\.${RUN_REST}(?:\\1\\.${RUN_REST})*`, 'y');
 /** Characters no import path holds; seeing one means the name was not a Go function's. */
 const NOT_IN_IMPORT_PATH = /[\s*()[\]{}"',;:\\<>|^`]/;

@@ -55,6 +55,8 @@ interface PackageNames {
 interface PrefixFacts {
   /** The package names with this prefix belong to, or null (generated names, C's, not a path). */
   readonly owner: string | null;
+  /** A one-element package path: its names with type arguments may be C's clones (see PACKAGE_RUN). */
+  readonly oneElement: boolean;
   /** The package's entry (shared by every prefix that unescapes to the same path), made at its first name. */
   entry?: PackageNames;
   /** Whether a wanted name has this prefix: the run's names are then looked at one by one. */
@@ -142,6 +144,8 @@ export class PackageCollector implements FunctionNameSink {
   chunk(chunk: NameChunk, functions: FunctionCursor): void {
     const { text, base } = chunk;
     const run = PACKAGE_RUN;
+    // The next '[' at or after the run being looked at: names come in order, so the search only moves forward.
+    let nextBracket = -1;
     for (let at = 0; at < text.length; ) {
       if (text.charCodeAt(at) === 0) {
         at++;
@@ -150,21 +154,35 @@ export class PackageCollector implements FunctionNameSink {
       run.lastIndex = at;
       const match = run.exec(text);
       if (match === null) {
-        const nul = text.indexOf('\0', at);
-        const end = nul < 0 ? text.length : nul;
-        this.current = this.classify(nameAt(chunk, at, end));
-        functions.take(base + at, base + end + 1, this.countFunctions);
-        at = end + 1;
+        at = this.addOne(chunk, functions, at);
         continue;
       }
       const key = match[1] as string;
       const facts = this.prefixes.get(key) ?? this.prefixFacts(key);
       const end = run.lastIndex;
+      if (facts.oneElement) {
+        if (nextBracket < at) nextBracket = text.indexOf('[', at) >>> 0;
+        if (nextBracket < end) {
+          // Type arguments in a one-element package's run: each name on its own (see PACKAGE_RUN).
+          while (at < end) at = this.addOne(chunk, functions, at);
+          continue;
+        }
+      }
       if (facts.wanted || this.wantsGenerated) this.findWanted(text, at, end);
       this.current = facts.owner === null ? undefined : (facts.entry ??= this.entryOf(facts.owner));
       functions.take(base + at, base + end, this.countFunctions);
       at = end;
     }
+  }
+
+  /** The name at text[at] through `classify` on its own, with its functions; returns where the next name starts. */
+  private addOne(chunk: NameChunk, functions: FunctionCursor, at: number): number {
+    const { text, base } = chunk;
+    const nul = text.indexOf('\0', at);
+    const end = nul < 0 ? text.length : nul;
+    this.current = this.classify(nameAt(chunk, at, end));
+    functions.take(base + at, base + end + 1, this.countFunctions);
+    return end + 1;
   }
 
   /** The wanted names among the run text[start, end). */
@@ -204,8 +222,9 @@ export class PackageCollector implements FunctionNameSink {
    */
   private prefixFacts(key: string): PrefixFacts {
     const path = isGeneratedName(`${key}.`) ? null : (packagePathOf(key) ?? null);
-    const owner = path !== null && !(!path.includes('/') && path.startsWith('_')) ? path : null;
-    const facts: PrefixFacts = { owner, wanted: this.wantedPrefixes.has(key) };
+    const oneElement = path !== null && !path.includes('/');
+    const owner = path !== null && !(oneElement && path.startsWith('_')) ? path : null;
+    const facts: PrefixFacts = { owner, oneElement, wanted: this.wantedPrefixes.has(key) };
     if (this.prefixes.size >= MAX_REMEMBERED_PREFIXES) this.prefixes.clear();
     this.prefixes.set(key, facts);
     return facts;
