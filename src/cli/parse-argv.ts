@@ -25,7 +25,8 @@ export interface ParsedArgv {
 export class ArgvError extends Error {}
 
 export function parseArgv(args: readonly string[], options: Readonly<Record<string, ArgvOption>>): ParsedArgv {
-  const values: Record<string, string | boolean | string[]> = {};
+  // No prototype, as parseArgs gives: an option named like an Object method must not read as given.
+  const values: Record<string, string | boolean | string[]> = Object.create(null) as Record<string, string | boolean | string[]>;
   const positionals: string[] = [];
   const byShort = new Map<string, string>();
   for (const [name, o] of Object.entries(options)) if (o.short !== undefined) byShort.set(o.short, name);

@@ -55,7 +55,8 @@ export interface FunctionNameSink {
  * Gives `sink` every function name the binary's pclntab holds, in table
  * order. From Go 1.16 on this is the funcname table, which also names
  * functions that were only inlined; before, the names of the functab's
- * functions. Memory stays at a chunk of the table plus 8 bytes a function.
+ * functions. Memory stays at a chunk of the table plus 8 bytes a function
+ * (16 while the few named out of order are merged in).
  * Throws FormatError when the table is inconsistent or holds a name longer
  * than MAX_FUNCTION_NAME.
  */

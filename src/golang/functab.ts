@@ -177,7 +177,7 @@ export const NO_UNIT_GIVEN = -1;
 
 
 /** Receives the functions named in a stretch of the name table, a stretch of one unit at a time. */
-export type UnitVisitor = (unit: number, functions: number) => void;
+type UnitVisitor = (unit: number, functions: number) => void;
 
 /**
  * The functab's functions in name-offset order, with their compilation

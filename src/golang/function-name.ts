@@ -20,15 +20,15 @@ const GENERATED_PREFIXES = [
   'go.importpath.',
 ];
 /**
- * Whether a compiler or linker generated name (GENERATED_PREFIXES) starts at
- * `at`. They all start "type" or "go" then ':' or '.': one or two character
+ * Whether a name is one the compiler or linker generated (GENERATED_PREFIXES).
+ * They all start "type" or "go" then ':' or '.': one or two character
  * compares spare nearly every name (github.com/..., golang.org/...) the list.
  */
-export function isGeneratedName(text: string, at = 0): boolean {
-  const first = text.charCodeAt(at);
+export function isGeneratedName(name: string): boolean {
+  const first = name.charCodeAt(0);
   if (first !== 0x74 && first !== 0x67) return false;
-  const next = text.charCodeAt(at + (first === 0x74 ? 4 : 2));
-  return (next === 0x3a || next === 0x2e) && GENERATED_PREFIXES.some((p) => text.startsWith(p, at));
+  const next = name.charCodeAt(first === 0x74 ? 4 : 2);
+  return (next === 0x3a || next === 0x2e) && GENERATED_PREFIXES.some((p) => name.startsWith(p));
 }
 /** "Packages" that name nothing: what a generated or C name yields when cut like a Go one. */
 const NOT_PACKAGES = new Set(['go', 'type', '']);

@@ -103,7 +103,7 @@ test('PackageCollector.chunk (runs of one package, natively) says exactly what a
     'main.K[x].func1', 'main.L[x]/y.G', 'example.com/x.S[go.shape.int].cold', 'cold.part[x]', 'runtime.cgocall[x]', 'main._C[x]',
     'os.cold[x]', 'os.Open[x]', 'slices.part[int].isra', 'a/b.cold[x]', 'main.F[[[[x]]]]', 'main.F[a/b.c]', 'main.F[x]y[z]',
   ];
-  const wantedPlain = ['crypto/x509.loadSystemRoots', 'time.LoadLocation', 'os/user.Current', 'net._C2func_getaddrinfo', 'x_cgo_init', 'main.F[unbalanced', 'a/b.F'];
+  const wantedPlain = ['crypto/x509.loadSystemRoots', 'time.LoadLocation', 'os/user.Current', 'net._C2func_getaddrinfo', 'x_cgo_init', 'main.F[unbalanced', 'a/b.F', 'main.F[[2]int]', 'main.F[a/b.c]'];
   const NO_UNIT = 0xffffffff;
   const rng = new Rng(7);
   for (let round = 0; round < 40; round++) {

@@ -1,7 +1,7 @@
 import type { ExecutableLayout } from '../binary/layout.js';
 import { nameAt, readFunctionNames, type FunctionNameSink, type NameChunk } from './funcnames.js';
 import { NO_UNIT_GIVEN, type FunctionCursor } from './functab.js';
-import { CGO_C_WRAPPER, CGO_HELPERS, CGO_RUNTIME_C_NAMES, PACKAGE_RUN, RUNTIME_CGO_C_NAMES, cgoCallOfSplit, isGeneratedName, packagePathOf, splitFunctionName } from './function-name.js';
+import { CGO_C_WRAPPER, CGO_HELPERS, CGO_RUNTIME_C_NAMES, PACKAGE_RUN, RUNTIME_CGO_C_NAMES, cgoCallOfSplit, isGeneratedName, packagePathOf, splitFunctionName, stripTypeArguments } from './function-name.js';
 import { findPclntab, type PclntabInfo } from './pclntab.js';
 import { looksStandard, moduleOfPackage, type BuildModules } from './package-modules.js';
 
@@ -33,14 +33,17 @@ export interface GoPackages {
 /**
  * Where a wanted name's package prefix ends (the '.'), for names
  * PACKAGE_RUN can hold, or -1: names of other shapes are only ever seen by
- * add, one at a time.
+ * add, one at a time. Type arguments are taken out first, as
+ * splitFunctionName does; a run's prefix holds no bracket.
  */
-function simpleNameDot(name: string): number {
+function runNameDot(name: string): number {
   if (name.charCodeAt(0) === 0x5f || isGeneratedName(name)) return -1;
-  if (name.includes('[') || name.includes(']')) return -1;
-  const dot = name.indexOf('.', name.lastIndexOf('/') + 1);
-  if (dot <= 0 || dot + 1 >= name.length || name.charCodeAt(dot + 1) === 0x5f) return -1;
-  return dot;
+  const plain = stripTypeArguments(name);
+  if (plain === undefined) return -1;
+  const dot = plain.indexOf('.', plain.lastIndexOf('/') + 1);
+  if (dot <= 0 || dot + 1 >= plain.length || plain.charCodeAt(dot + 1) === 0x5f) return -1;
+  const open = name.indexOf('[');
+  return open >= 0 && open < dot ? -1 : dot;
 }
 
 /** What the names of one package said: in which compilation units their code sits. */
@@ -111,7 +114,7 @@ export class PackageCollector implements FunctionNameSink {
   constructor(private readonly wanted: ReadonlySet<string> = new Set()) {
     this.wantsGenerated = [...wanted].some((name) => isGeneratedName(name));
     for (const name of wanted) {
-      const dot = simpleNameDot(name);
+      const dot = runNameDot(name);
       if (dot >= 0) this.wantedPrefixes.add(name.slice(0, dot));
     }
   }

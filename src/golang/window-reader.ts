@@ -35,6 +35,10 @@ export class WindowReader {
     if (!this.holds(at, length)) {
       const windowLength = Math.min(Math.max(CHUNK, length), this.size - at);
       this.buffer ??= borrowChunkBuffer();
+      // Empty while the buffer is read into: a read that fails leaves no window over half-overwritten bytes.
+      this.window = new Uint8Array(0);
+      this.view = new DataView(new ArrayBuffer(0));
+      this.windowStart = 0;
       this.window = await readChunk(this.source, this.buffer, this.base + at, windowLength);
       this.windowStart = at;
       this.view = new DataView(this.window.buffer, this.window.byteOffset, this.window.length);

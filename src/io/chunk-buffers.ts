@@ -8,8 +8,8 @@
  * may hold two windows at once) and gives it back when done.
  */
 
-/** Room for a chunk of 1 MiB plus the context a scan keeps past its end. */
-export const CHUNK_BUFFER_BYTES = (1 << 20) + (1 << 16);
+/** Room for a chunk of 1 MiB plus the byte before it and the context (up to 64 KiB) a scan keeps past its end. */
+const CHUNK_BUFFER_BYTES = (1 << 20) + (1 << 16) + 1;
 
 /** Buffers given back, kept for the next loop: a scan of many files at once holds a few at a time. */
 const spare: Uint8Array[] = [];

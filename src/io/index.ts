@@ -1,5 +1,4 @@
 export * from './source.js';
-export * from './chunk-buffers.js';
 export * from './bytes.js';
 export * from './atomic.js';
 export * from './stdout.js';
