@@ -168,12 +168,30 @@ const MAX_REMEMBERED_PACKAGES = 20_000;
 export function packagePathOf(escaped: string): string | undefined {
   let path = packagePaths.get(escaped);
   if (path === undefined) {
-    const unescaped = NOT_IN_IMPORT_PATH.test(escaped) ? undefined : unescapePackagePath(escaped);
-    path = unescaped === undefined || NOT_PACKAGES.has(unescaped) || !isPlausibleImportPath(unescaped) ? null : unescaped;
+    // Nearly every prefix has no escape: one native match then decides what the steps below would.
+    path = escaped.includes('%') ? packagePathByParts(escaped) : PLAIN_IMPORT_PATH.test(escaped) && !NOT_PACKAGES.has(escaped) ? escaped : null;
     if (packagePaths.size >= MAX_REMEMBERED_PACKAGES) packagePaths.clear();
     packagePaths.set(escaped, path);
   }
   return path ?? undefined;
+}
+
+/** A byte an import path element may start or end with (none of NOT_IN_IMPORT_PATH, no space, '"', '%', '/' or '.'). */
+const PATH_EDGE = '[^\\s*()[\\]{}"\',;:\\\\<>|^`%/.]';
+/** A byte inside an element: the same, and '.' too. */
+const PATH_INNER = '[^\\s*()[\\]{}"\',;:\\\\<>|^`%/]';
+/**
+ * packagePathByParts for a prefix without '%' escapes, as one regular
+ * expression: elements not empty, neither starting nor ending with '.', no
+ * "..", none of the bytes no import path holds. (The steps one at a time,
+ * cold, cost ~10 us a prefix, and kubectl has 1,200 of them.)
+ */
+const PLAIN_IMPORT_PATH = new RegExp(`^(?!.*\\.\\.)${PATH_EDGE}(?:${PATH_INNER}*${PATH_EDGE})?(?:/${PATH_EDGE}(?:${PATH_INNER}*${PATH_EDGE})?)*$`);
+
+/** The import path a name's escaped prefix stands for, or null: the definition, step by step. */
+export function packagePathByParts(escaped: string): string | null {
+  const unescaped = NOT_IN_IMPORT_PATH.test(escaped) ? undefined : unescapePackagePath(escaped);
+  return unescaped === undefined || NOT_PACKAGES.has(unescaped) || !isPlausibleImportPath(unescaped) ? null : unescaped;
 }
 
 /** Elements are non-empty, neither start nor end with '.', and hold no ".." (which only generated names have). */

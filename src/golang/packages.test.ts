@@ -9,7 +9,7 @@ import { InputError } from '../errors.js';
 import { FileSource, type ByteSource } from '../io/source.js';
 import { readGoInfo } from './goinfo.js';
 import { findPclntab } from './pclntab.js';
-import { PACKAGE_RUN, packageOfFunction, splitFunctionName, stripTypeArguments, unescapePackagePath } from './function-name.js';
+import { PACKAGE_RUN, packageOfFunction, packagePathByParts, packagePathOf, splitFunctionName, stripTypeArguments, unescapePackagePath } from './function-name.js';
 import { FunctionCursor } from './functab.js';
 import { isStandardPackage, moduleOfPackage, type BuildModules } from './package-modules.js';
 import { PackageCollector, readGoPackages, type GoPackages } from './packages.js';
@@ -457,5 +457,18 @@ test('fuzz: corrupted tables give a package list or an InputError', async () => 
         assert.ok(e instanceof InputError, `magic ${magic.toString(16)} round ${round} threw ${String(e)}`);
       }
     }
+  }
+});
+
+test('a prefix without escapes is judged by one match exactly as packagePathByParts judges it step by step', () => {
+  const alphabet = ['a', 'b', '.', '/', '-', '_', '~', '0', ' ', '"', '*', '(', ':', '\\', '`', '^', '\t', '\n', '\u00a0', '\u00e9', 'go', 'type', '..'];
+  const rng = new Rng(17);
+  for (let i = 0; i < 20_000; i++) {
+    const key = Array.from({ length: rng.below(9) }, () => alphabet[rng.below(alphabet.length)] as string).join('');
+    if (key.includes('%')) continue;
+    assert.equal(packagePathOf(`${key}`) ?? null, packagePathByParts(key), JSON.stringify(key));
+  }
+  for (const key of ['go', 'type', 'main', 'a/b.c/d', 'example.com/x', '.a', 'a.', 'a/', '/a', 'a//b', 'a..b', 'a/.b', 'gopkg.in/yaml.v3']) {
+    assert.equal(packagePathOf(key) ?? null, packagePathByParts(key), key);
   }
 });
