@@ -63,7 +63,7 @@ const rssNode = peakKiB([process.execPath, '-e', '0']);
 console.log(`peak RSS: node -e 0 ${rssNode} KiB; inspect 10 MB ${rss10} KiB; inspect 50 MB ${rss50} KiB; growth 50/10 MB ${ratio(rss50, rss10)}`);
 
 // 3. Directories of binaries, one process each side: a distribution's
-// /usr/bin (mostly C, a few big Go programs), /usr/sbin (C only) and a Go
+// /usr/bin (mostly C, a few big Go programs), /usr/sbin (C and runc) and a Go
 // toolchain's own tools. Against file + go version -m (the issue's
 // comparison), and against file + ldd + go version -m: ldd is what a person
 // runs for the library closure inspect reports too, so that is the same
