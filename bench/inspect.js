@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { bigGoBinary, CACHE, CLI, GO, peakKiB, ratio, REPO, row, RUNS, walls } from './lib.js';
 
 mkdirSync(CACHE, { recursive: true });
-console.log(`fromscratch bench (median of ${RUNS} runs, compared commands taking turns, ${process.version})`);
+console.log(`fromscratch bench (median of ${RUNS} runs, compared commands taking turns; ratio: median of the per-round ratios; ${process.version})`);
 
 // 1. One big Go binary: wall time against Node's own start-up (our floor).
 // Twice when the environment sets NODE_EXTRA_CA_CERTS (this workplace's

@@ -3,13 +3,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Built inputs (big binaries, images, tars) kept between bench runs. */
 export const CACHE = join(REPO, '.cache', 'bench');
-export const CLI = join(REPO, 'bin', 'fromscratch.js');
+/** The CLI measured: this checkout's, or another build's (BENCH_CLI=path/to/bin/fromscratch.js, e.g. an earlier commit in a worktree). */
+export const CLI = process.env.BENCH_CLI ? resolve(process.env.BENCH_CLI) : join(REPO, 'bin', 'fromscratch.js');
 export const GO = process.env.GO123 ?? '/usr/lib/go-1.23/bin/go';
 export const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
@@ -35,15 +36,22 @@ export function wall(argv, options = {}) {
 }
 
 /**
- * Median wall times of several commands run in turn, RUNS rounds (after one
+ * Wall times of several commands run in turn, RUNS rounds (after one
  * warm-up round): on a shared machine the load drifts, and commands timed
  * one after the other in blocks would each get a different share of it.
+ * Each is { ms: its median, rounds: its time in each round }, so row() can
+ * take the ratio round by round, between commands that ran back to back.
  */
 export function walls(...argvs) {
   for (const argv of argvs) once(argv);
   const times = argvs.map(() => []);
   for (let i = 0; i < RUNS; i++) argvs.forEach((argv, k) => times[k].push(once(argv)));
-  return times.map(median);
+  return times.map((rounds) => ({ ms: median(rounds), rounds }));
+}
+
+/** A figure's value: a number, or a timing from walls(). */
+function valueOf(figure) {
+  return typeof figure === 'number' ? figure : figure.ms;
 }
 
 /** Peak resident memory in KiB, from GNU time. */
@@ -58,9 +66,16 @@ export function ratio(a, b) {
   return (a / b).toFixed(2) + 'x';
 }
 
-/** One figure: ours against theirs, with the ratio. */
+/**
+ * One figure: ours against theirs, with the ratio. For two timings from one
+ * walls() call the ratio is the median of the per-round ratios (a load
+ * spike hits both commands of a round, not one median), else the ratio of
+ * the values.
+ */
 export function row(name, ours, theirs, theirName, unit = 'ms') {
-  console.log(`${name.padEnd(46)} ${ours.toFixed(1).padStart(8)} ${unit}  vs ${theirName.padEnd(28)} ${theirs.toFixed(1).padStart(8)} ${unit}  ratio ${ratio(ours, theirs)}`);
+  const paired = typeof ours === 'object' && typeof theirs === 'object' && ours.rounds.length === theirs.rounds.length;
+  const shown = paired ? `${median(ours.rounds.map((t, i) => t / theirs.rounds[i])).toFixed(2)}x` : ratio(valueOf(ours), valueOf(theirs));
+  console.log(`${name.padEnd(46)} ${valueOf(ours).toFixed(1).padStart(8)} ${unit}  vs ${theirName.padEnd(28)} ${valueOf(theirs).toFixed(1).padStart(8)} ${unit}  ratio ${shown}`);
 }
 
 /** A shell pipeline as an argv for wall() and friends; a failing stage fails it. */

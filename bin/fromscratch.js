@@ -24,9 +24,9 @@ const vm = require('node:vm');
 // spare (a /usr/bin scan: 1.4 s of CPU, 0.9 s wall). One 50 MB Go binary
 // too: ~12 ms longer wall at the default, which more than pays for loading
 // node:v8 here (~3 ms). Eight times the budget still optimises the hot
-// loops. Set before
-// the bundle is compiled: V8 stamps its code cache with the flags, so the
-// cache the build writes through this file matches every run.
+// loops. Set before the bundle is compiled: V8 stamps its code cache with
+// the flags, so the cache the build writes through this file matches every
+// run.
 require('node:v8').setFlagsFromString('--interrupt-budget=540672');
 
 const bundle = path.join(__dirname, '..', 'dist', 'bundle', 'fromscratch.cjs');

@@ -1,6 +1,7 @@
 import { isAscii } from 'node:buffer';
 import type { ExecutableLayout } from '../binary/layout.js';
 import { FormatError } from '../errors.js';
+import { decodeUtf8 } from '../io/bytes.js';
 import { withChunkBuffer } from '../io/chunk-buffers.js';
 import { readChunk, type ByteSource } from '../io/source.js';
 import { forEachFunctabName, FunctionCursor, functionsByName, NO_UNIT_GIVEN } from './functab.js';
@@ -17,8 +18,6 @@ import { MAX_FUNCTION_NAME, pclntabWhere, readPclntabHeader } from './pclntab-he
 
 /** Bytes read at a time, so a 10 MB table costs one chunk of memory, not ten. */
 const CHUNK = 1 << 20;
-
-const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 /**
  * Whole names of the funcname table (Go 1.16+), a chunk at a time: `text`
@@ -40,7 +39,7 @@ export interface NameChunk {
 /** The name at text[start, end) of a chunk, decoded as UTF-8 where it is not ASCII. */
 export function nameAt(chunk: NameChunk, start: number, end: number): string {
   const bytes = chunk.bytes.subarray(start, end);
-  return isAscii(bytes) ? chunk.text.slice(start, end) : utf8.decode(bytes);
+  return isAscii(bytes) ? chunk.text.slice(start, end) : decodeUtf8(bytes);
 }
 
 /** What reads a binary's function names: PackageCollector, or forEachFunctionName's visitor. */

@@ -175,7 +175,6 @@ export async function forEachFunctabName(
 /** A unit for a name that has none (before Go 1.16, outside every unit, or a table whose units make no sense). */
 export const NO_UNIT_GIVEN = -1;
 
-
 /** Receives the functions named in a stretch of the name table, a stretch of one unit at a time. */
 type UnitVisitor = (unit: number, functions: number) => void;
 
@@ -283,13 +282,13 @@ export async function functionsByName(layout: ExecutableLayout, pcln: PclntabInf
  * sorted on its own as (offset, index) packed in one number for the typed
  * array's native sort, goes in after the rest's entries up to its offset
  * (found by binary search; those all come before it in the functab too,
- * or they would not be in order). `behind` is as FunctabEntries keeps it,
- * found here when not given. A sort of every entry cost kubectl's 67,000
- * several milliseconds, and a merge one entry at a time nearly as much.
+ * or they would not be in order). `behind` is as FunctabEntries keeps it.
+ * A sort of every entry cost kubectl's 67,000 several milliseconds, and a
+ * merge one entry at a time nearly as much.
  */
-export function sortByNameOffset(offsets: Uint32Array, units: Uint32Array, behind?: readonly number[]): { offsets: Uint32Array; units: Uint32Array } {
+export function sortByNameOffset(offsets: Uint32Array, units: Uint32Array, behind: readonly number[]): { offsets: Uint32Array; units: Uint32Array } {
   const n = offsets.length;
-  const keys = Float64Array.from(behind ?? behindOf(offsets)).sort();
+  const keys = Float64Array.from(behind).sort();
   // The rest, in functab order: the stretches between the indexes of those behind.
   const cuts = keys.map((key) => key % INDEX_SPAN).sort();
   const restOffsets = new Uint32Array(n - keys.length);
@@ -322,18 +321,6 @@ export function sortByNameOffset(offsets: Uint32Array, units: Uint32Array, behin
   }
   copyRest(restOffsets.length);
   return { offsets: sortedOffsets, units: sortedUnits };
-}
-
-/** The (offset, index) keys of the entries whose offset is below an earlier one's. */
-function behindOf(offsets: Uint32Array): number[] {
-  const found: number[] = [];
-  let largest = 0;
-  for (let i = 0; i < offsets.length; i++) {
-    const offset = offsets[i] as number;
-    if (offset < largest) found.push(offset * INDEX_SPAN + i);
-    else largest = offset;
-  }
-  return found;
 }
 
 /** The first position at or after `from` in the ascending `values` whose value is above `value`. */

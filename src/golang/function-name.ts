@@ -150,11 +150,23 @@ export function splitFunctionName(name: string): { package: string; rest: string
   const escaped = plain.slice(0, dot);
   const rest = plain.slice(dot + 1);
   if (rest.length === 0) return undefined;
-  const path = packagePathOf(escaped);
+  const path = packageOfPrefix(escaped);
   if (path === undefined) return undefined;
-  // One-element names that are C's: GCC's clones (foo.cold), toolchain helpers (__x86.get_pc_thunk.ax).
-  if (!path.includes('/') && (path.startsWith('_') || (CLONE_FIRST_LETTERS.has(rest.charCodeAt(0)) && C_CLONE_SUFFIX.test(rest)))) return undefined;
+  // One-element names that are C's: GCC's clones (foo.cold).
+  if (!path.includes('/') && CLONE_FIRST_LETTERS.has(rest.charCodeAt(0)) && C_CLONE_SUFFIX.test(rest)) return undefined;
   return { package: path, rest };
+}
+
+/**
+ * The package a name's escaped prefix (before the '.' that ends it) names,
+ * as far as the prefix alone decides: its import path, or undefined for a
+ * prefix no Go package has, or a toolchain helper's (one element starting
+ * with '_': __x86.get_pc_thunk.ax). splitFunctionName's rule for the
+ * prefix, and the package of every name in a PACKAGE_RUN with that prefix.
+ */
+export function packageOfPrefix(escaped: string): string | undefined {
+  const path = packagePathOf(escaped);
+  return path === undefined || (path.startsWith('_') && !path.includes('/')) ? undefined : path;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { ExecutableLayout } from '../binary/layout.js';
 import { nameAt, readFunctionNames, type FunctionNameSink, type NameChunk } from './funcnames.js';
 import { NO_UNIT_GIVEN, type FunctionCursor } from './functab.js';
-import { CGO_C_WRAPPER, CGO_HELPERS, CGO_RUNTIME_C_NAMES, PACKAGE_RUN, RUNTIME_CGO_C_NAMES, cgoCallOfSplit, isGeneratedName, packagePathOf, splitFunctionName, stripTypeArguments } from './function-name.js';
+import { CGO_C_WRAPPER, CGO_HELPERS, CGO_RUNTIME_C_NAMES, PACKAGE_RUN, RUNTIME_CGO_C_NAMES, cgoCallOfSplit, isGeneratedName, packageOfPrefix, splitFunctionName } from './function-name.js';
 import { findPclntab, type PclntabInfo } from './pclntab.js';
 import { looksStandard, moduleOfPackage, type BuildModules } from './package-modules.js';
 
@@ -30,22 +30,6 @@ export interface GoPackages {
   readonly functionCount: number;
 }
 
-/**
- * Where a wanted name's package prefix ends (the '.'), for names
- * PACKAGE_RUN can hold, or -1: names of other shapes are only ever seen by
- * add, one at a time. Type arguments are taken out first, as
- * splitFunctionName does; a run's prefix holds no bracket.
- */
-function runNameDot(name: string): number {
-  if (name.charCodeAt(0) === 0x5f || isGeneratedName(name)) return -1;
-  const plain = stripTypeArguments(name);
-  if (plain === undefined) return -1;
-  const dot = plain.indexOf('.', plain.lastIndexOf('/') + 1);
-  if (dot <= 0 || dot + 1 >= plain.length || plain.charCodeAt(dot + 1) === 0x5f) return -1;
-  const open = name.indexOf('[');
-  return open >= 0 && open < dot ? -1 : dot;
-}
-
 /** What the names of one package said: in which compilation units their code sits. */
 interface PackageNames {
   /** Some of its names are outside every unit (every name, before Go 1.16). */
@@ -62,7 +46,7 @@ interface PrefixFacts {
   readonly oneElement: boolean;
   /** The package's entry (shared by every prefix that unescapes to the same path), made at its first name. */
   entry?: PackageNames;
-  /** Whether a wanted name has this prefix: the run's names are then looked at one by one. */
+  /** Whether a wanted name is in this package: the run's names are then looked at one by one. */
   readonly wanted: boolean;
 }
 
@@ -99,8 +83,8 @@ export class PackageCollector implements FunctionNameSink {
   private readonly cgoRuntime = new Set<string>();
   private readonly found = new Set<string>();
   private count = 0;
-  /** Package prefixes (escaped, without the '.') of the wanted names a run can hold. */
-  private readonly wantedPrefixes = new Set<string>();
+  /** The packages of the wanted names: every name of a run has its run's package. */
+  private readonly wantedPackages = new Set<string>();
   private readonly prefixes = new Map<string, PrefixFacts>();
   /** Whether a wanted name is itself generated-looking: then every run's names are checked one by one. */
   private readonly wantsGenerated: boolean;
@@ -114,8 +98,8 @@ export class PackageCollector implements FunctionNameSink {
   constructor(private readonly wanted: ReadonlySet<string> = new Set()) {
     this.wantsGenerated = [...wanted].some((name) => isGeneratedName(name));
     for (const name of wanted) {
-      const dot = runNameDot(name);
-      if (dot >= 0) this.wantedPrefixes.add(name.slice(0, dot));
+      const split = splitFunctionName(name);
+      if (split) this.wantedPackages.add(split.package);
     }
   }
 
@@ -220,14 +204,12 @@ export class PackageCollector implements FunctionNameSink {
   /**
    * A run prefix's package, as splitFunctionName gives it for every name of
    * the run: a generated name's prefix starts with its marker (the marker
-   * holds no '/', so a prefix that goes past a '/' holds all of it), and C's
-   * names (one element starting with '_') have none.
+   * holds no '/', so a prefix that goes past a '/' holds all of it).
    */
   private prefixFacts(key: string): PrefixFacts {
-    const path = isGeneratedName(`${key}.`) ? null : (packagePathOf(key) ?? null);
-    const oneElement = path !== null && !path.includes('/');
-    const owner = path !== null && !(oneElement && path.startsWith('_')) ? path : null;
-    const facts: PrefixFacts = { owner, oneElement, wanted: this.wantedPrefixes.has(key) };
+    const owner = isGeneratedName(`${key}.`) ? null : (packageOfPrefix(key) ?? null);
+    const oneElement = owner !== null && !owner.includes('/');
+    const facts: PrefixFacts = { owner, oneElement, wanted: owner !== null && this.wantedPackages.has(owner) };
     if (this.prefixes.size >= MAX_REMEMBERED_PREFIXES) this.prefixes.clear();
     this.prefixes.set(key, facts);
     return facts;

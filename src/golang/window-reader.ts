@@ -1,10 +1,10 @@
 import { FormatError } from '../errors.js';
+import { decodeUtf8 } from '../io/bytes.js';
 import { borrowChunkBuffer, returnChunkBuffer } from '../io/chunk-buffers.js';
 import { readChunk, type ByteSource } from '../io/source.js';
 
 /** Bytes a window holds at least (a 10 MB table costs one of these, not ten). */
 const CHUNK = 1 << 20;
-const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 /**
  * Random access to [base, base+size) of a file through one cached window:
@@ -36,9 +36,7 @@ export class WindowReader {
       const windowLength = Math.min(Math.max(CHUNK, length), this.size - at);
       this.buffer ??= borrowChunkBuffer();
       // Empty while the buffer is read into: a read that fails leaves no window over half-overwritten bytes.
-      this.window = new Uint8Array(0);
-      this.view = new DataView(new ArrayBuffer(0));
-      this.windowStart = 0;
+      this.clear();
       this.window = await readChunk(this.source, this.buffer, this.base + at, windowLength);
       this.windowStart = at;
       this.view = new DataView(this.window.buffer, this.window.byteOffset, this.window.length);
@@ -50,6 +48,11 @@ export class WindowReader {
   release(): void {
     if (this.buffer !== undefined) returnChunkBuffer(this.buffer);
     this.buffer = undefined;
+    this.clear();
+  }
+
+  /** No window. */
+  private clear(): void {
     this.window = new Uint8Array(0);
     this.view = new DataView(new ArrayBuffer(0));
     this.windowStart = 0;
@@ -105,6 +108,6 @@ export class WindowReader {
     const { bytes, index } = await this.bytesAt(at, Math.max(0, max));
     const nul = bytes.indexOf(0, index);
     if (nul < 0 || nul >= index + max) throw new FormatError('malformed', `${this.where} name at offset ${at} has no NUL within ${max} bytes`);
-    return utf8.decode(bytes.subarray(index, nul));
+    return decodeUtf8(bytes.subarray(index, nul));
   }
 }
