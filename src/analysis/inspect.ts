@@ -6,7 +6,8 @@ import type { RootFS } from '../fs/rootfs.js';
 import type { NssImportsCache } from './nss.js';
 import { FileSource } from '../io/source.js';
 import type { LinkerSession } from '../linker/index.js';
-import { analyseBinary } from './analyse-binary.js';
+import { completeAnalysis } from './analyse-binary.js';
+import { readBinaryFacts, type BinaryFacts } from './binary-facts.js';
 import { emptyReport, type InspectReport } from './report.js';
 
 export interface InspectOptions {
@@ -28,23 +29,45 @@ export interface InspectOptions {
  * `error`, so one bad file in a scan does not stop the others.
  */
 export async function inspectFile(path: string, options: InspectOptions): Promise<InspectReport | undefined> {
+  return completeFileFacts(await readFileFacts(path, options.skipNonBinaries ?? false), options);
+}
+
+/**
+ * The first half of inspectFile, which reads nothing but the file itself:
+ * the binary's own facts, or an already finished report (its error, or an
+ * empty one for a file named explicitly that is not a binary), or undefined
+ * for a non-binary a scan skips. Plain data, sent between threads.
+ */
+export type FileFacts = { readonly facts: BinaryFacts } | { readonly report: InspectReport } | undefined;
+
+export async function readFileFacts(path: string, skipNonBinaries: boolean): Promise<FileFacts> {
   let source: FileSource | undefined;
   try {
     source = await FileSource.open(path);
     const opened = await openExecutable(source);
-    if (!opened) {
-      if (options.skipNonBinaries) return undefined;
-      return emptyReport(path);
-    }
-    const { report } = await analyseBinary(path, opened, { ...options, inRootPath: () => pathInsideRoot(path, options.rootDir) });
-    return report;
+    if (!opened) return skipNonBinaries ? undefined : { report: emptyReport(path) };
+    return { facts: await readBinaryFacts(path, opened) };
   } catch (e) {
-    const report = emptyReport(path);
-    const error = describeError(e);
-    return { ...report, error: { code: error.code, message: error.message.startsWith(path) ? error.message : `${path}: ${error.message}` } };
+    return { report: errorReport(path, e) };
   } finally {
     await source?.close();
   }
+}
+
+/** The second half of inspectFile: the file's libraries, needs and findings against the root. */
+export async function completeFileFacts(read: FileFacts, options: InspectOptions): Promise<InspectReport | undefined> {
+  if (read === undefined || 'report' in read) return read?.report;
+  const path = read.facts.report.path;
+  try {
+    return (await completeAnalysis(read.facts, { ...options, inRootPath: () => pathInsideRoot(path, options.rootDir) })).report;
+  } catch (e) {
+    return errorReport(path, e);
+  }
+}
+
+function errorReport(path: string, e: unknown): InspectReport {
+  const error = describeError(e);
+  return { ...emptyReport(path), error: { code: error.code, message: error.message.startsWith(path) ? error.message : `${path}: ${error.message}` } };
 }
 
 /**

@@ -33,16 +33,28 @@ export function newNssImportsCache(): NssImportsCache {
   return new PromiseMemo(10_000);
 }
 
+/**
+ * The look-ups the executable itself imports, read from its own file; null
+ * when glibc's NSS cannot be in play (no dynamic section, no interpreter, or
+ * musl's). The first half of glibcNssNeed, apart so a helper thread can read
+ * it while the thread holding the library caches does the rest.
+ */
+export async function glibcNssImports(elf: Pick<ElfFile, 'source' | 'header' | 'sections' | 'dynamic' | 'interpreter'>): Promise<readonly string[] | null> {
+  if (elf.dynamic === null || elf.interpreter === null || elf.interpreter.includes('ld-musl')) return null;
+  return [...(await importedDynamicSymbols(elf, LOOKUPS))];
+}
+
+/** The nsswitch need, from the executable's own look-ups (glibcNssImports) and those of the libraries it loads. */
 export async function glibcNssNeed(
-  elf: ElfFile,
+  executableImports: readonly string[] | null,
   libraries: readonly LibraryEntry[],
   root: RootFS,
   cache: NssImportsCache = newNssImportsCache(),
 ): Promise<Need | undefined> {
-  if (elf.dynamic === null || elf.interpreter === null || elf.interpreter.includes('ld-musl')) return undefined;
+  if (executableImports === null) return undefined;
   const lookups = LOOKUPS;
   // The executable or any library it loads may call them (curl's getaddrinfo is libcurl's).
-  const imported = new Set(await importedDynamicSymbols(elf, lookups));
+  const imported = new Set(executableImports);
   for (const lib of libraries) {
     if (lib.path === null || lib.via === 'loader' || lib.name === 'libc.so.6') continue;
     const path = lib.path;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { inspectFile } from '../analysis/inspect.js';
+import { completeFileFacts, readFileFacts, type FileFacts } from '../analysis/inspect.js';
 import { inspectGoSource } from '../analysis/inspect-source.js';
 import { newNssImportsCache, nssImportsVisitor } from '../analysis/nss.js';
 import type { InspectReport } from '../analysis/report.js';
@@ -11,53 +11,66 @@ import { CachedRootFS, HostRootFS } from '../fs/index.js';
 import { LinkerSession } from '../linker/index.js';
 
 export type InspectTask = ScanTarget;
-export type Inspector = (task: InspectTask) => Promise<InspectReport | undefined>;
+
+/**
+ * The first half of inspecting a task, which reads the file and nothing
+ * else (no root, no library): any thread can do it. A Go source directory
+ * is analysed whole here.
+ */
+export async function readTask(task: InspectTask): Promise<FileFacts> {
+  return task.goSource ? { report: await inspectGoSource(task.path) } : readFileFacts(task.path, task.discovered);
+}
+
+/** The second half: a report from what readTask gave, on the thread that holds the root's caches. */
+export type Completer = (facts: FileFacts) => Promise<InspectReport | undefined>;
 
 /**
  * One cached view of the root and one linker session for everything this
- * inspector looks at: a scan of /usr/bin reads libc and ld.so.cache once,
+ * completer looks at: a scan of /usr/bin reads libc and ld.so.cache once,
  * not once per binary.
  */
-export function createInspector(rootDir: string): Inspector {
+export function createCompleter(rootDir: string): Completer {
   const root = new CachedRootFS(new HostRootFS(rootDir));
   const nssCache = newNssImportsCache();
   const session = new LinkerSession(root, nssImportsVisitor(nssCache));
-  return (t) => (t.goSource ? inspectGoSource(t.path) : inspectFile(t.path, { root, rootDir, session, nssCache, skipNonBinaries: t.discovered }));
+  return (facts) => completeFileFacts(facts, { root, rootDir, session, nssCache });
 }
 
 /**
  * Below this many files a helper thread costs more than it saves: it loads
- * the code again, warms its own JIT and reads most of the same libraries,
- * and it takes the core V8's own compiler and garbage-collector threads
- * otherwise use. Measured on two cores: /usr/sbin (220 entries) a little
- * slower with a helper, /usr/bin (1,100 entries) 10-20% faster.
+ * the code again and warms its own JIT, and it takes the core V8's own
+ * compiler and garbage-collector threads otherwise use. Measured on two
+ * cores: /usr/sbin (220 entries) a little slower with a helper, /usr/bin
+ * (1,100 entries) faster.
  */
 const HELPER_THRESHOLD = 256;
-/** More helpers than this gain little: they all read the same libraries and warm their own JIT. */
+/** More helpers than this gain little: each warms its own JIT. */
 const MAX_HELPERS = 3;
-/** The main thread lets helper threads' results in (an event-loop turn) after this many of its own files. */
+/** The main thread lets helper threads' messages in (an event-loop turn) after this many steps of its own. */
 const YIELD_EVERY = 8;
 
 /** What a helper thread is given: the whole scan, and the shared counter every thread takes its next file from. */
 export interface HelperData {
-  readonly rootDir: string;
   readonly tasks: readonly InspectTask[];
   readonly counter: SharedArrayBuffer;
 }
 
-/** What a helper thread sends back: one report, or that it has taken its last file. */
-export type HelperMessage = { readonly index: number; readonly report: InspectReport | undefined } | { readonly done: true };
+/** What a helper thread sends back: one file's facts (readTask), or that it has taken its last file. */
+export type HelperMessage = { readonly index: number; readonly facts: FileFacts } | { readonly done: true };
 
 /**
  * Inspects every target and hands the reports to `emit` in target order as
  * soon as each prefix is complete, so a long scan streams its output.
  *
- * A big scan is shared between this thread and helper threads (one per
- * further core): every thread takes the next file from one shared counter,
- * so a thread held up by a big Go binary never leaves files waiting behind
- * it, and nothing is split ahead of time. The reads are synchronous and the
- * parsing is CPU work, so one thread keeps one core busy. Each thread keeps
- * its own caches.
+ * A big scan is shared with helper threads (one per further core), split by
+ * kind of work rather than by file: the helpers only read files (readTask:
+ * headers, Go packages, imports), taking the next file from one shared
+ * counter, and this thread completes every report against the root, so the
+ * library closures, the libraries and ld.so.cache are worked out once, in
+ * one cache, by code that warms up once. While no read file is waiting
+ * this thread reads files from the same counter too (at the start, while
+ * the helpers load). The reads are synchronous and the parsing is CPU
+ * work, so one thread keeps one core busy.
  */
 export async function inspectAll(
   targets: readonly InspectTask[],
@@ -65,11 +78,11 @@ export async function inspectAll(
   jobs: number,
   emit: (report: InspectReport | undefined) => void,
 ): Promise<void> {
-  const local = createInspector(rootDir);
+  const complete = createCompleter(rootDir);
   const helperCount = helpersFor(targets.length);
   const script = helperCount > 0 ? workerScript() : undefined;
   if (script === undefined) {
-    await mapOrdered(targets, jobs, local, emit);
+    await mapOrdered(targets, jobs, async (t) => complete(await readTask(t)), emit);
     return;
   }
   // Loaded only here: worker_threads and the streams it needs cost every start-up a few milliseconds.
@@ -77,26 +90,36 @@ export async function inspectAll(
   const counter = new SharedArrayBuffer(4);
   const next = new Int32Array(counter);
   const order = new InOrder<InspectReport | undefined>(emit);
+  /** Files the helpers have read, in arrival order, waiting to be completed here. */
+  const read: ({ readonly index: number; readonly facts: FileFacts } | undefined)[] = [];
+  let readHead = 0;
   let failure: Error | undefined;
-  let wake: (() => void) | undefined;
+  let waiting: (() => void)[] = [];
+  const wake = (): void => {
+    const woken = waiting;
+    waiting = [];
+    for (const w of woken) w();
+  };
   const store = (index: number, report: InspectReport | undefined): void => {
     order.put(index, report);
-    if (order.emitted === targets.length) wake?.();
+    // The last report: a runner waiting for helpers' files has nothing left to wait for.
+    if (order.emitted === targets.length) wake();
   };
-  const data: HelperData = { rootDir, tasks: targets, counter };
+  const data: HelperData = { tasks: targets, counter };
   let closing = false;
   const helpers = Array.from({ length: helperCount }, () => {
     const worker = new Worker(script, { workerData: data });
-    // Set once it has sent every report: it then exits on its own, which is no failure.
+    // Set once it has sent every file it read: it then exits on its own, which is no failure.
     let finished = false;
     worker.on('message', (m: HelperMessage) => {
       if ('done' in m) finished = true;
-      else store(m.index, m.report);
+      else read.push(m);
+      wake();
     });
     // A helper that dies fails the scan at once (never a hang on the files it had taken).
     const fail = (e: unknown): void => {
       failure ??= e instanceof Error ? e : new Error(`inspect worker stopped (${String(e)})`);
-      wake?.();
+      wake();
     };
     worker.on('error', fail);
     worker.on('exit', (code) => {
@@ -107,11 +130,18 @@ export async function inspectAll(
   try {
     const runner = async (): Promise<void> => {
       let sinceYield = 0;
-      for (;;) {
+      while (order.emitted < targets.length) {
         if (failure) return;
-        const index = Atomics.add(next, 0, 1);
-        if (index >= targets.length) return;
-        store(index, await local(targets[index] as InspectTask));
+        const queued = read[readHead];
+        if (queued !== undefined) {
+          read[readHead++] = undefined;
+          store(queued.index, await complete(queued.facts));
+        } else {
+          const index = Atomics.add(next, 0, 1);
+          if (index < targets.length) store(index, await complete(await readTask(targets[index] as InspectTask)));
+          // Every file is taken: wait for what the helpers are still reading.
+          else await new Promise<void>((resolve) => waiting.push(resolve));
+        }
         if (++sinceYield === YIELD_EVERY) {
           sinceYield = 0;
           await new Promise<void>((resolve) => setImmediate(resolve));
@@ -119,11 +149,11 @@ export async function inspectAll(
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, jobs) }, runner));
-    if (order.emitted < targets.length && !failure) await new Promise<void>((resolve) => (wake = resolve));
     if (failure) throw failure;
   } finally {
     closing = true;
-    await Promise.all(helpers.map((w) => w.terminate()));
+    // Not awaited (that took 10-20 ms at the end of a scan): a helper that sent its last file is leaving anyway.
+    for (const w of helpers) void w.terminate();
   }
 }
 

@@ -5,10 +5,9 @@ import { candidatePath, originOf } from './dst.js';
 import { probeElf } from './elf-probe.js';
 import type { Found, SearchObject } from './glibc.js';
 import { readLdSoConf } from './ld-so-conf.js';
-import { loadedObjectFromElf, loadElfObject } from './load-object.js';
+import { loadElfObject } from './load-object.js';
 import { muslReservedFamily } from './musl.js';
 import { glibcSearcher, muslSearcher, probeThroughLoader } from './searchers.js';
-import type { ElfFile } from '../elf/types.js';
 import type { LinkerSession, SharedClosure } from './session.js';
 import type { LibraryNode, LibraryVia, LoadedObject, LoaderFlavor, LoadObject, ProbeObject, ResolvedLibrary, ResolvedTree, ResolveOptions } from './types.js';
 
@@ -59,7 +58,7 @@ type Edge =
  *   library and go on with the rest.
  */
 export async function resolveLibraries(fs: RootFS, binaryPath: string, opts: ResolveOptions = {}): Promise<ResolvedTree> {
-  const shared = opts.session && opts.elf ? await resolveShared(fs, binaryPath, opts.session, opts.elf, opts) : undefined;
+  const shared = opts.session && opts.executable ? await resolveShared(fs, binaryPath, opts.session, opts.executable, opts) : undefined;
   return shared ?? (await resolveClosure(fs, binaryPath, opts)).tree;
 }
 
@@ -72,8 +71,7 @@ export async function resolveLibraries(fs: RootFS, binaryPath: string, opts: Res
  * file only when a library found is that same file: those are resolved
  * afresh. Undefined when the options or the binary rule sharing out.
  */
-async function resolveShared(fs: RootFS, binaryPath: string, session: LinkerSession, elf: ElfFile, opts: ResolveOptions): Promise<ResolvedTree | undefined> {
-  const exeObject = loadedObjectFromElf(elf);
+async function resolveShared(fs: RootFS, binaryPath: string, session: LinkerSession, exeObject: LoadedObject, opts: ResolveOptions): Promise<ResolvedTree | undefined> {
   const key = closureKey(exeObject, opts);
   if (key === undefined) return undefined;
   const exeReal = await fs.realpath(binaryPath);
@@ -91,7 +89,7 @@ async function resolveShared(fs: RootFS, binaryPath: string, session: LinkerSess
 
 /** What makes two executables resolve alike, or undefined when any option (or a '$' token) ties the result to this one. */
 function closureKey(exe: LoadedObject, opts: ResolveOptions): string | undefined {
-  const { elf: _elf, session: _session, ...rest } = opts;
+  const { executable: _executable, session: _session, ...rest } = opts;
   if (Object.values(rest).some((v) => v !== undefined)) return undefined;
   const strings = [...exe.needed, ...exe.rpath, ...exe.runpath];
   if (strings.some((s) => s.includes('$'))) return undefined;
@@ -111,7 +109,7 @@ async function resolveClosure(fs: RootFS, binaryPath: string, opts: ResolveOptio
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   const warnings: string[] = [];
 
-  const exeObject = opts.elf ? loadedObjectFromElf(opts.elf) : await load(fs, binaryPath);
+  const exeObject = opts.executable ?? (await load(fs, binaryPath));
   if (!exeObject) throw new InputError('not-found', `${binaryPath}: not found in ${fs.description}`);
   const interpreterPath = exeObject.interpreter;
   const interpreter = interpreterPath === null ? null : { path: interpreterPath, found: (await fs.stat(interpreterPath))?.kind === 'file' };

@@ -8,7 +8,7 @@ import { CachedRootFS, HostRootFS } from '../fs/index.js';
 import { FileSource } from '../io/source.js';
 import { buildElf, ET } from '../testing/elf-builder.js';
 import { probeElf } from './elf-probe.js';
-import { loadElfObject } from './load-object.js';
+import { loadedObjectFromElf, loadElfObject } from './load-object.js';
 import { resolveLibraries } from './resolve.js';
 import { LinkerSession } from './session.js';
 import type { LoadObject } from './types.js';
@@ -49,8 +49,11 @@ test('executables that resolve alike share one closure; one that is among its ow
     const resolveBoth = async (path: string) => {
       const source = await FileSource.open(join(dir, path));
       try {
-        const elf = await parseElf(source);
-        return { alone: await resolveLibraries(new HostRootFS(dir), path, { elf }), shared: await resolveLibraries(fs, path, { elf, session }) };
+        const executable = loadedObjectFromElf(await parseElf(source));
+        return {
+          alone: await resolveLibraries(new HostRootFS(dir), path, { executable }),
+          shared: await resolveLibraries(fs, path, { executable, session }),
+        };
       } finally {
         await source.close();
       }

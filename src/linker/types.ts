@@ -1,5 +1,4 @@
 import type { LinkerSession } from './session.js';
-import type { ElfFile } from '../elf/types.js';
 import type { RootFS } from '../fs/rootfs.js';
 import type { ElfIdent } from './arch.js';
 import type { ElfProbe } from './elf-probe.js';
@@ -31,8 +30,8 @@ export type LibraryVia = 'direct' | 'rpath' | 'runpath' | 'ld_library_path' | 'l
 export type LoaderFlavor = 'glibc' | 'musl';
 
 export interface ResolveOptions {
-  /** The executable, already parsed (saves a read, and allows a binary that is not inside the root). */
-  readonly elf?: ElfFile;
+  /** The executable, already read (saves a read, and allows a binary that is not inside the root). */
+  readonly executable?: LoadedObject;
   /** Reads objects; defaults to parseElf through the root. Tests inject fakes. */
   readonly loadObject?: LoadObject;
   /** Checks candidates; defaults to the ELF header probe (or, when only loadObject is given, to it). */
