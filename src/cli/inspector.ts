@@ -6,7 +6,7 @@ import { completeFileFacts, readFileFacts, type FileFacts } from '../analysis/in
 import { inspectGoSource } from '../analysis/inspect-source.js';
 import { newNssImportsCache, nssImportsVisitor } from '../analysis/nss.js';
 import type { InspectReport } from '../analysis/report.js';
-import { InOrder, mapOrdered, type ScanTarget } from '../analysis/scan.js';
+import { InOrder, type ScanTarget } from '../analysis/scan.js';
 import { CachedRootFS, HostRootFS } from '../fs/index.js';
 import { LinkerSession } from '../linker/index.js';
 
@@ -37,14 +37,15 @@ export function createCompleter(rootDir: string): Completer {
 }
 
 /**
- * Below this many files a helper thread costs more than it saves: it loads
- * the code again and warms its own JIT, and it takes the core V8's own
- * compiler and garbage-collector threads otherwise use. Measured on two
- * cores: /usr/sbin (220 entries) a little slower with a helper, /usr/bin
- * (1,100 entries) faster.
+ * Below this many files a helper thread costs more than it saves: its
+ * start-up (~30 ms on an idle core, ~80 ms while this thread is busy) and
+ * the compiler and garbage-collector work of a second isolate. Measured on
+ * two cores: /usr/bin (1,100 entries) ~15% faster with a helper, /usr/sbin
+ * (220) within 2%, the Go toolchain's 20 tools 4% slower; a helper started
+ * later (once a scan had run 25 ms) came too late and cost 9-15% on both.
  */
 const HELPER_THRESHOLD = 256;
-/** More helpers than this gain little: each warms its own JIT. */
+/** More helpers than this gain little: each warms its own JIT, and one thread completes every report. */
 const MAX_HELPERS = 3;
 /** The main thread lets helper threads' messages in (an event-loop turn) after this many steps of its own. */
 const YIELD_EVERY = 8;
@@ -62,15 +63,15 @@ export type HelperMessage = { readonly index: number; readonly facts: FileFacts 
  * Inspects every target and hands the reports to `emit` in target order as
  * soon as each prefix is complete, so a long scan streams its output.
  *
- * A big scan is shared with helper threads (one per further core), split by
- * kind of work rather than by file: the helpers only read files (readTask:
- * headers, Go packages, imports), taking the next file from one shared
- * counter, and this thread completes every report against the root, so the
- * library closures, the libraries and ld.so.cache are worked out once, in
- * one cache, by code that warms up once. While no read file is waiting
- * this thread reads files from the same counter too (at the start, while
- * the helpers load). The reads are synchronous and the parsing is CPU
- * work, so one thread keeps one core busy.
+ * A long scan is shared with helper threads (one per further core), split
+ * by kind of work rather than by file: the helpers only read files
+ * (readTask: headers, Go packages, imports), taking the next file from one
+ * shared counter, and this thread completes every report against the root,
+ * so the library closures, the libraries and ld.so.cache are worked out
+ * once, in one cache, by code that warms up once. While no read file is
+ * waiting, this thread reads files from the same counter too (all of them
+ * while the helpers start). The reads are synchronous and the
+ * parsing is CPU work, so one thread keeps one core busy.
  */
 export async function inspectAll(
   targets: readonly InspectTask[],
@@ -80,13 +81,6 @@ export async function inspectAll(
 ): Promise<void> {
   const complete = createCompleter(rootDir);
   const helperCount = helpersFor(targets.length);
-  const script = helperCount > 0 ? workerScript() : undefined;
-  if (script === undefined) {
-    await mapOrdered(targets, jobs, async (t) => complete(await readTask(t)), emit);
-    return;
-  }
-  // Loaded only here: worker_threads and the streams it needs cost every start-up a few milliseconds.
-  const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
   const counter = new SharedArrayBuffer(4);
   const next = new Int32Array(counter);
   const order = new InOrder<InspectReport | undefined>(emit);
@@ -105,28 +99,34 @@ export async function inspectAll(
     // The last report: a runner waiting for helpers' files has nothing left to wait for.
     if (order.emitted === targets.length) wake();
   };
-  const data: HelperData = { tasks: targets, counter };
   let closing = false;
-  const helpers = Array.from({ length: helperCount }, () => {
-    const worker = new Worker(script, { workerData: data });
-    // Set once it has sent every file it read: it then exits on its own, which is no failure.
-    let finished = false;
-    worker.on('message', (m: HelperMessage) => {
-      if ('done' in m) finished = true;
-      else read.push(m);
-      wake();
+  const startHelpers = (script: string): { terminate(): Promise<number> }[] => {
+    // Loaded only here: worker_threads and the streams it needs cost every start-up a few milliseconds.
+    const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+    const data: HelperData = { tasks: targets, counter };
+    return Array.from({ length: helperCount }, () => {
+      const worker = new Worker(script, { workerData: data });
+      // Set once it has sent every file it read: it then exits on its own, which is no failure.
+      let finished = false;
+      worker.on('message', (m: HelperMessage) => {
+        if ('done' in m) finished = true;
+        else read.push(m);
+        wake();
+      });
+      // A helper that dies fails the scan at once (never a hang on the files it had taken).
+      const fail = (e: unknown): void => {
+        failure ??= e instanceof Error ? e : new Error(`inspect worker stopped (${String(e)})`);
+        wake();
+      };
+      worker.on('error', fail);
+      worker.on('exit', (code) => {
+        if (!closing && !finished) fail(new Error(`inspect worker exited with code ${code} before it finished`));
+      });
+      return worker;
     });
-    // A helper that dies fails the scan at once (never a hang on the files it had taken).
-    const fail = (e: unknown): void => {
-      failure ??= e instanceof Error ? e : new Error(`inspect worker stopped (${String(e)})`);
-      wake();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => {
-      if (!closing && !finished) fail(new Error(`inspect worker exited with code ${code} before it finished`));
-    });
-    return worker;
-  });
+  };
+  const script = helperCount > 0 ? workerScript() : undefined;
+  const helpers = script === undefined ? [] : startHelpers(script);
   try {
     const runner = async (): Promise<void> => {
       let sinceYield = 0;
@@ -142,13 +142,13 @@ export async function inspectAll(
           // Every file is taken: wait for what the helpers are still reading.
           else await new Promise<void>((resolve) => waiting.push(resolve));
         }
-        if (++sinceYield === YIELD_EVERY) {
+        if (helpers.length > 0 && ++sinceYield === YIELD_EVERY) {
           sinceYield = 0;
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, jobs) }, runner));
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, targets.length)) }, runner));
     if (failure) throw failure;
   } finally {
     closing = true;
