@@ -1,6 +1,6 @@
 import { ByteView, MAX_SAFE_BIGINT } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
-import { StringTable } from './strings.js';
+import { stringTableOf, type StringTable } from './strings.js';
 import {
   DT_FLAGS,
   DT_FLAGS_1,
@@ -182,12 +182,12 @@ function locateStrings(
       // DT_STRSZ bounds the table; the segment's file bytes bound a missing or oversized DT_STRSZ.
       const declared = values.get(DT_STRSZ);
       const size = declared === undefined || declared > BigInt(where.available) ? where.available : Number(declared);
-      return new StringTable(source, where.offset, size);
+      return stringTableOf(source, where.offset, size);
     }
     warnings.push(`DT_STRTAB address 0x${va.toString(16)} is not in any loaded segment; using the .dynstr section`);
   }
   const dynamicSection = sections.find((s) => s.type === SHT_DYNAMIC);
   const linked = dynamicSection ? sections[dynamicSection.link] : undefined;
   const table = linked && linked.index !== 0 ? linked : sections.find((s) => s.name === '.dynstr');
-  return table ? new StringTable(source, table.offset, table.size) : undefined;
+  return table ? stringTableOf(source, table.offset, table.size) : undefined;
 }

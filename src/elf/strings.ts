@@ -1,4 +1,5 @@
-import { asciiText, decodeUtf8 } from '../io/bytes.js';
+import { isAscii } from 'node:buffer';
+import { decodeUtf8 } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
 
 /**
@@ -20,6 +21,30 @@ export const MAX_STRING = 64 * 1024;
 export const SCAN_BUDGET = 32 * 1024 * 1024;
 /** Tables up to this size are read whole on first use. */
 const SMALL_TABLE = 64 * 1024;
+
+/** Each source's tables by place, so the readers of one file share one .dynstr (see stringTableOf). */
+const tablesBySource = new WeakMap<ByteSource, Map<string, StringTable>>();
+
+/**
+ * The string table at `offset` (`size` bytes) of `source`, one instance per
+ * source and place: the dynamic section, the version tables and the symbol
+ * look-ups of one file all name .dynstr, which is then read (and decoded)
+ * once instead of once per reader.
+ */
+export function stringTableOf(source: ByteSource, offset: number, size: number): StringTable {
+  let tables = tablesBySource.get(source);
+  if (tables === undefined) {
+    tables = new Map();
+    tablesBySource.set(source, tables);
+  }
+  const key = `${offset}:${size}`;
+  let table = tables.get(key);
+  if (table === undefined) {
+    table = new StringTable(source, offset, size);
+    tables.set(key, table);
+  }
+  return table;
+}
 
 export class StringTable {
   /** Usable bytes: the declared size cut to what the file holds. */
@@ -74,8 +99,15 @@ export class StringTable {
    * held whole (large, or not ASCII): then `get` reads it by chunks.
    */
   async prepare(): Promise<boolean> {
-    // An empty table (or one whose offset is outside the file) reads nothing: every index is out of range.
-    if (this.whole === undefined) this.whole = this.size === 0 ? '' : this.size <= SMALL_TABLE ? await this.readWholeIfAscii() : null;
+    if (this.whole === undefined) {
+      // An empty table (or one whose offset is outside the file) reads nothing: every index is out of range.
+      if (this.size === 0) this.whole = '';
+      else if (this.size > SMALL_TABLE) this.whole = null;
+      else {
+        const text = await this.text(SMALL_TABLE);
+        this.whole = text !== undefined && this.ascii ? text : null;
+      }
+    }
     return this.whole !== null;
   }
 
@@ -91,15 +123,28 @@ export class StringTable {
   }
 
   /**
+   * The whole table as one latin1 string (a character per byte, whatever
+   * the encoding), read once, or undefined when it is larger than `limit`:
+   * for a search over every name at once (which imports a file has, say).
+   */
+  async text(limit: number): Promise<string | undefined> {
+    if (this.size > limit) return undefined;
+    if (this.latin1 === undefined) {
+      const bytes = await this.source.read(this.offset, this.size);
+      this.ascii = isAscii(bytes);
+      this.latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+    }
+    return this.latin1;
+  }
+
+  /**
    * Small tables (section names, most .dynstr) are read whole, once: when
    * they are ASCII, as they nearly always are, every lookup is then a slice
    * of one string instead of a chunk walk and a decode.
    */
   private whole: string | null | undefined;
-
-  private async readWholeIfAscii(): Promise<string | null> {
-    return asciiText(await this.source.read(this.offset, this.size));
-  }
+  private latin1: string | undefined;
+  private ascii = false;
 
   private async chunkAt(pos: number): Promise<Uint8Array> {
     const base = pos - (pos % CHUNK);

@@ -1,7 +1,7 @@
 import type { SymbolInfo } from '../binary/layout.js';
 import { indexOfBytes, ByteView } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
-import { StringTable } from './strings.js';
+import { stringTableOf, type StringTable } from './strings.js';
 import { readVersionDefinitions } from './versions.js';
 import { SHN_UNDEF, SHT_DYNSYM, SHT_GNU_VERSYM, SHT_SYMTAB, type ElfFile, type ElfHeader, type ElfSection } from './types.js';
 
@@ -57,7 +57,7 @@ async function scanTable(
 ): Promise<void> {
   const linked = sections[table.link];
   if (!linked || linked.index === 0 || table.offset >= source.size) return;
-  const strings = new StringTable(source, linked.offset, linked.size);
+  const strings = stringTableOf(source, linked.offset, linked.size);
   const wanted = await nameOffsets(source, strings, new TextEncoder().encode(name));
   if (wanted.size === 0) return;
   const is64 = header.class === 64;
@@ -154,22 +154,17 @@ export async function importedDynamicSymbols(elf: Pick<ElfFile, 'source' | 'head
   const linked = table ? elf.sections[table.link] : undefined;
   if (!table || !linked || linked.index === 0 || table.offset >= elf.source.size) return found;
   const { header, source } = elf;
-  // .dynstr is small (tens of KiB): one read and one latin1 decode, then each
-  // name is a slice. A larger one goes through the chunked StringTable.
-  const strings = new StringTable(source, linked.offset, linked.size);
-  const whole = strings.size <= 1 << 20 ? Buffer.from(await source.read(strings.offset, strings.size)).toString('latin1') : undefined;
-  // Most files import none of the names: one scan of the table for any of
-  // them (a name can also start inside a longer string) skips the walk.
-  if (whole !== undefined && !anyOf(names).test(whole)) return found;
+  // .dynstr is small (tens of KiB): one read and one latin1 decode (shared
+  // with the dynamic section's reader), then each name is a slice. A larger
+  // one goes through the chunked StringTable.
+  const strings = stringTableOf(source, linked.offset, linked.size);
+  const whole = await strings.text(1 << 20);
+  // Where in the table a wanted name starts (one native search over all of
+  // it; a name can also start inside a longer string). Most files have none,
+  // and skip the walk; the walk then compares numbers, not strings.
+  const starts = whole === undefined ? undefined : nameStarts(whole, names);
+  if (starts !== undefined && starts.size === 0) return found;
   const wanted = new Set(names);
-  // Most imported names start with a letter no wanted name starts with:
-  // those are passed over without making a string.
-  const firsts = new Set([...wanted].map((w) => w.charCodeAt(0)));
-  const nameIn = (text: string, index: number): string | undefined => {
-    if (index >= text.length || !firsts.has(text.charCodeAt(index))) return undefined;
-    const end = text.indexOf('\0', index);
-    return text.slice(index, end === -1 ? text.length : end);
-  };
   const minimum = SYM_SIZE[header.class];
   const stride = table.entsize >= minimum && table.entsize <= 256 ? table.entsize : minimum;
   const count = Math.floor(Math.min(table.size, source.size - table.offset) / stride);
@@ -181,19 +176,32 @@ export async function importedDynamicSymbols(elf: Pick<ElfFile, 'source' | 'head
     for (let i = 0; i < n; i++) {
       if (v.u16(i * stride + shndxAt) !== SHN_UNDEF) continue;
       // No await per symbol when the table is in memory: a microtask each cost more than the rest.
-      const name = whole !== undefined ? nameIn(whole, v.u32(i * stride)) : await strings.get(v.u32(i * stride), 256);
+      const name = starts !== undefined ? starts.get(v.u32(i * stride)) : await strings.get(v.u32(i * stride), 256);
       if (name !== undefined && wanted.has(name)) found.add(name);
     }
   }
   return found;
 }
 
-/** One pattern matching any of `names`, made once per list (callers pass the same constant list). */
+/** The offsets in `text` (a whole string table) where one of `names` starts, followed by its NUL, with the name found there. */
+function nameStarts(text: string, names: readonly string[]): Map<number, string> {
+  const starts = new Map<number, string>();
+  const pattern = anyOf(names);
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+    starts.set(m.index, m[1] as string);
+    // Matches may overlap (one name the tail of another): go on from the next character, not the match's end.
+    pattern.lastIndex = m.index + 1;
+  }
+  return starts;
+}
+
+/** One global pattern matching any of `names` followed by NUL, made once per list (callers pass the same constant list). */
 const patterns = new WeakMap<readonly string[], RegExp>();
 function anyOf(names: readonly string[]): RegExp {
   let pattern = patterns.get(names);
   if (pattern === undefined) {
-    pattern = new RegExp(names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'));
+    pattern = new RegExp(`(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\0`, 'g');
     patterns.set(names, pattern);
   }
   return pattern;

@@ -2,7 +2,7 @@ import { FormatError } from '../errors.js';
 import { ByteView } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
 import { offsetOfAddress, type DynamicTable } from './dynamic.js';
-import { StringTable } from './strings.js';
+import { stringTableOf, type StringTable } from './strings.js';
 import {
   DT_VERDEF,
   DT_VERDEFNUM,
@@ -64,7 +64,7 @@ async function locate(
     size = section.size;
     count = section.info;
     const linked = sections[section.link];
-    strings = linked && linked.index !== 0 ? new StringTable(source, linked.offset, linked.size) : dynamic?.strings;
+    strings = linked && linked.index !== 0 ? stringTableOf(source, linked.offset, linked.size) : dynamic?.strings;
   } else {
     const va = dynamic?.values.get(kind.addressTag);
     if (va === undefined || !dynamic) return undefined;
