@@ -141,9 +141,19 @@ export async function writeBlob(blobDir: string, blob: BlobToWrite): Promise<boo
 /**
  * Streams into a file that must not exist yet. The stream owns the file
  * descriptor (a FileHandle's close() would wait forever on a write stream
- * that does not close it).
+ * that does not close it). On failure it returns only once the file stream
+ * has closed: pipeline gives up at the first error, while the stream may
+ * still be opening the file, which would then appear after the caller has
+ * cleaned up (a leftover temporary file, seen when a blob failed its
+ * digest check at once).
  */
 export async function streamToNewFile(input: NodeJS.ReadableStream, path: string, mode = 0o644): Promise<void> {
-  await pipeline(input, writeFileStream(path, { flags: 'wx', mode }));
+  const output = writeFileStream(path, { flags: 'wx', mode });
+  try {
+    await pipeline(input, output);
+  } catch (e) {
+    if (!output.closed) await new Promise<void>((resolve) => output.once('close', () => resolve()));
+    throw e;
+  }
 }
 
