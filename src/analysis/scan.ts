@@ -37,6 +37,23 @@ export async function expandInputs(inputs: readonly string[]): Promise<ScanTarge
   return out;
 }
 
+/**
+ * How many entries the inputs hold at their top level (a file counts one):
+ * a guess at a scan's size before the walk, cheap enough to decide on
+ * helper threads early.
+ */
+export function topLevelEntries(inputs: readonly string[]): number {
+  let count = 0;
+  for (const input of inputs) {
+    try {
+      count += readdirSync(input).length;
+    } catch {
+      count += 1; // a file, or something the walk will report
+    }
+  }
+  return count;
+}
+
 async function walk(dir: string, depth: number, out: ScanTarget[]): Promise<void> {
   if (depth > MAX_DEPTH) return;
   let entries: Dirent[];

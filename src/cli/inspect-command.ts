@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { fstatSync } from 'node:fs';
 import { atLeast, type InspectReport, type Severity } from '../analysis/report.js';
-import { expandInputs } from '../analysis/scan.js';
+import { expandInputs, topLevelEntries, type ScanTarget } from '../analysis/scan.js';
 import { UsageError } from '../errors.js';
-import { inspectAll } from './inspector.js';
+import { inspectAll, startHelpers } from './inspector.js';
 import { renderInspectText } from './render-inspect.js';
 import { styleFor, type Style } from './style.js';
 import { writeStdout } from '../io/stdout.js';
@@ -70,7 +70,6 @@ export async function runInspect(inputs: readonly string[], options: InspectComm
   const failOn = parseFailOn(options.failOn);
   const jobs = parseJobs(options.jobs);
   const rootDir = resolve(options.root ?? '/');
-  const targets = await expandInputs(inputs);
   const reports: InspectReport[] = [];
   // Asked only for text: looking at process.stdout creates the stream writeStdout avoids.
   let style: Style | undefined;
@@ -78,7 +77,7 @@ export async function runInspect(inputs: readonly string[], options: InspectComm
   // on a terminal each goes out at once, so a person sees a long scan progress.
   const batch = writesToCharacterDevice() ? 0 : OUTPUT_BATCH;
   let pending = '';
-  await inspectAll(targets, rootDir, jobs, (report) => {
+  const emit = (report: InspectReport | undefined): void => {
     if (report === undefined) return;
     reports.push(report);
     pending += options.json ? JSON.stringify(report) + '\n' : renderInspectText(report, (style ??= styleFor(process.stdout)));
@@ -86,7 +85,17 @@ export async function runInspect(inputs: readonly string[], options: InspectComm
       writeStdout(pending);
       pending = '';
     }
-  });
+  };
+  // Helper threads for a big directory start before it is walked, so their start-up overlaps the walk.
+  const helpers = startHelpers(topLevelEntries(inputs));
+  let targets: ScanTarget[];
+  try {
+    targets = await expandInputs(inputs);
+  } catch (e) {
+    helpers?.close();
+    throw e;
+  }
+  await inspectAll(targets, rootDir, jobs, emit, helpers);
   if (pending !== '') writeStdout(pending);
   if (!options.json) {
     for (const r of reports) if (r.error !== null) process.stderr.write(`fromscratch: ${r.error.message}\n`);

@@ -1,7 +1,4 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { completeFileFacts, readFileFacts, type FileFacts } from '../analysis/inspect.js';
 import { inspectGoSource } from '../analysis/inspect-source.js';
 import { newNssImportsCache, nssImportsVisitor } from '../analysis/nss.js';
@@ -9,6 +6,7 @@ import type { InspectReport } from '../analysis/report.js';
 import { InOrder, type ScanTarget } from '../analysis/scan.js';
 import { CachedRootFS, HostRootFS } from '../fs/index.js';
 import { LinkerSession } from '../linker/index.js';
+import { HelperThreads } from './helper-threads.js';
 
 export type InspectTask = ScanTarget;
 
@@ -50,14 +48,13 @@ const MAX_HELPERS = 3;
 /** The main thread lets helper threads' messages in (an event-loop turn) after this many steps of its own. */
 const YIELD_EVERY = 8;
 
-/** What a helper thread is given: the whole scan, and the shared counter every thread takes its next file from. */
-export interface HelperData {
-  readonly tasks: readonly InspectTask[];
-  readonly counter: SharedArrayBuffer;
+/**
+ * Helper threads for a scan expected to hold `expectedFiles` files, started
+ * now (see HelperThreads), or undefined when it gets none.
+ */
+export function startHelpers(expectedFiles: number): HelperThreads | undefined {
+  return HelperThreads.start(helpersFor(expectedFiles));
 }
-
-/** What a helper thread sends back: one file's facts (readTask), or that it has taken its last file. */
-export type HelperMessage = { readonly index: number; readonly facts: FileFacts } | { readonly done: true };
 
 /**
  * Inspects every target and hands the reports to `emit` in target order as
@@ -70,19 +67,19 @@ export type HelperMessage = { readonly index: number; readonly facts: FileFacts 
  * so the library closures, the libraries and ld.so.cache are worked out
  * once, in one cache, by code that warms up once. While no read file is
  * waiting, this thread reads files from the same counter too (all of them
- * while the helpers start). The reads are synchronous and the
- * parsing is CPU work, so one thread keeps one core busy.
+ * while the helpers start). The reads are synchronous and the parsing is
+ * CPU work, so one thread keeps one core busy. `helpers` are ones started
+ * early (startHelpers); without them the scan starts its own when it is big.
  */
 export async function inspectAll(
   targets: readonly InspectTask[],
   rootDir: string,
   jobs: number,
   emit: (report: InspectReport | undefined) => void,
+  helpers: HelperThreads | undefined = startHelpers(targets.length),
 ): Promise<void> {
   const complete = createCompleter(rootDir);
-  const helperCount = helpersFor(targets.length);
-  const counter = new SharedArrayBuffer(4);
-  const next = new Int32Array(counter);
+  const next = helpers?.next ?? new Int32Array(1);
   const order = new InOrder<InspectReport | undefined>(emit);
   /** Files the helpers have read, in arrival order, waiting to be completed here. */
   const read: ({ readonly index: number; readonly facts: FileFacts } | undefined)[] = [];
@@ -99,34 +96,17 @@ export async function inspectAll(
     // The last report: a runner waiting for helpers' files has nothing left to wait for.
     if (order.emitted === targets.length) wake();
   };
-  let closing = false;
-  const startHelpers = (script: string): { terminate(): Promise<number> }[] => {
-    // Loaded only here: worker_threads and the streams it needs cost every start-up a few milliseconds.
-    const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
-    const data: HelperData = { tasks: targets, counter };
-    return Array.from({ length: helperCount }, () => {
-      const worker = new Worker(script, { workerData: data });
-      // Set once it has sent every file it read: it then exits on its own, which is no failure.
-      let finished = false;
-      worker.on('message', (m: HelperMessage) => {
-        if ('done' in m) finished = true;
-        else read.push(m);
-        wake();
-      });
-      // A helper that dies fails the scan at once (never a hang on the files it had taken).
-      const fail = (e: unknown): void => {
-        failure ??= e instanceof Error ? e : new Error(`inspect worker stopped (${String(e)})`);
-        wake();
-      };
-      worker.on('error', fail);
-      worker.on('exit', (code) => {
-        if (!closing && !finished) fail(new Error(`inspect worker exited with code ${code} before it finished`));
-      });
-      return worker;
-    });
-  };
-  const script = helperCount > 0 ? workerScript() : undefined;
-  const helpers = script === undefined ? [] : startHelpers(script);
+  helpers?.begin(targets, {
+    facts: (index, facts) => {
+      read.push({ index, facts });
+      wake();
+    },
+    done: wake,
+    failed: (e) => {
+      failure ??= e;
+      wake();
+    },
+  });
   try {
     const runner = async (): Promise<void> => {
       let sinceYield = 0;
@@ -142,7 +122,7 @@ export async function inspectAll(
           // Every file is taken: wait for what the helpers are still reading.
           else await new Promise<void>((resolve) => waiting.push(resolve));
         }
-        if (helpers.length > 0 && ++sinceYield === YIELD_EVERY) {
+        if (helpers !== undefined && ++sinceYield === YIELD_EVERY) {
           sinceYield = 0;
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
@@ -151,9 +131,7 @@ export async function inspectAll(
     await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, targets.length)) }, runner));
     if (failure) throw failure;
   } finally {
-    closing = true;
-    // Not awaited (that took 10-20 ms at the end of a scan): a helper that sent its last file is leaving anyway.
-    for (const w of helpers) void w.terminate();
+    helpers?.close();
   }
 }
 
@@ -172,15 +150,4 @@ function helpersFor(taskCount: number): number {
   // node:os loaded here, not at start-up: most runs inspect a few files and never ask.
   const { availableParallelism } = createRequire(import.meta.url)('node:os') as typeof import('node:os');
   return Math.min(availableParallelism() - 1, MAX_HELPERS);
-}
-
-/**
- * The worker's code: dist/bundle/inspect-worker.cjs (the bundle's loader,
- * with its code cache) when this module runs from the bundle, else
- * dist/cli/inspect-worker.js beside the unbundled module.
- */
-function workerScript(): string | undefined {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'inspect-worker.cjs'), join(here, 'inspect-worker.js')];
-  return candidates.find((p) => existsSync(p));
 }
