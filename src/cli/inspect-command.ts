@@ -54,7 +54,7 @@ function writesToCharacterDevice(): boolean {
 }
 
 /** The exit code for a set of reports: 2 for unreadable input, 1 for findings at or above the threshold. */
-export function exitCodeFor(reports: readonly InspectReport[], failOn: FailOn): number {
+export function exitCodeFor(reports: readonly Pick<InspectReport, 'error' | 'findings'>[], failOn: FailOn): number {
   if (reports.some((r) => r.error !== null)) return 2;
   if (failOn === 'none') return 0;
   return reports.some((r) => r.findings.some((f) => atLeast(f.severity, failOn))) ? 1 : 0;
@@ -70,7 +70,8 @@ export async function runInspect(inputs: readonly string[], options: InspectComm
   const failOn = parseFailOn(options.failOn);
   const jobs = parseJobs(options.jobs);
   const rootDir = resolve(options.root ?? '/');
-  const reports: InspectReport[] = [];
+  // What the exit code and the closing error lines need of each report, not the reports: a scan keeps flat memory.
+  const kept: Pick<InspectReport, 'error' | 'findings'>[] = [];
   // Asked only for text: looking at process.stdout creates the stream writeStdout avoids.
   let style: Style | undefined;
   // Reports go out in pieces of OUTPUT_BATCH bytes, not one write(2) each (a /usr/bin scan made 570 of them);
@@ -79,7 +80,7 @@ export async function runInspect(inputs: readonly string[], options: InspectComm
   let pending = '';
   const emit = (report: InspectReport | undefined): void => {
     if (report === undefined) return;
-    reports.push(report);
+    if (report.error !== null || report.findings.length > 0) kept.push({ error: report.error, findings: report.findings });
     pending += options.json ? JSON.stringify(report) + '\n' : renderInspectText(report, (style ??= styleFor(process.stdout)));
     if (pending.length >= batch) {
       writeStdout(pending);
@@ -98,7 +99,7 @@ export async function runInspect(inputs: readonly string[], options: InspectComm
   await inspectAll(targets, rootDir, jobs, emit, helpers);
   if (pending !== '') writeStdout(pending);
   if (!options.json) {
-    for (const r of reports) if (r.error !== null) process.stderr.write(`fromscratch: ${r.error.message}\n`);
+    for (const r of kept) if (r.error !== null) process.stderr.write(`fromscratch: ${r.error.message}\n`);
   }
-  return exitCodeFor(reports, failOn);
+  return exitCodeFor(kept, failOn);
 }
