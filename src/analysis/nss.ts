@@ -1,4 +1,4 @@
-import { importedDynamicSymbols, parseElfLinking, type ElfLinking } from '../elf/index.js';
+import { dynamicSymbolsFromSections, importedDynamicSymbols, parseElfLinking, type ElfLinking } from '../elf/index.js';
 import type { ElfFile } from '../elf/types.js';
 import type { RootFS } from '../fs/rootfs.js';
 import { PromiseMemo } from '../util/memo.js';
@@ -41,7 +41,7 @@ export function newNssImportsCache(): NssImportsCache {
  */
 export async function glibcNssImports(elf: Pick<ElfFile, 'source' | 'header' | 'sections' | 'dynamic' | 'interpreter'>): Promise<readonly string[] | null> {
   if (elf.dynamic === null || elf.interpreter === null || elf.interpreter.includes('ld-musl')) return null;
-  return [...(await importedDynamicSymbols(elf, LOOKUPS))];
+  return [...(await importedDynamicSymbols(elf.source, elf.header, dynamicSymbolsFromSections(elf.source, elf.header, elf.sections), LOOKUPS))];
 }
 
 /** The nsswitch need, from the executable's own look-ups (glibcNssImports) and those of the libraries it loads. */
@@ -85,7 +85,7 @@ export async function glibcNssNeed(
  */
 export function nssImportsVisitor(cache: NssImportsCache): (path: string, elf: ElfLinking) => Promise<void> {
   return async (path, elf) => {
-    await cache.get(path, () => importedDynamicSymbols(elf, LOOKUPS).then((found) => [...found], () => []));
+    await cache.get(path, () => libraryImports(elf, LOOKUPS).catch(() => []));
   };
 }
 
@@ -97,12 +97,17 @@ async function importsOfLibrary(root: RootFS, path: string, names: readonly stri
     return [];
   }
   try {
-    return [...(await importedDynamicSymbols(await parseElfLinking(source), names))];
+    return await libraryImports(await parseElfLinking(source), names);
   } catch {
     return []; // a library we cannot read is reported by the resolver, not here
   } finally {
     await source.close();
   }
+}
+
+/** Which of `names` a library read the loader's way imports. */
+async function libraryImports(elf: ElfLinking, names: readonly string[]): Promise<readonly string[]> {
+  return [...(await importedDynamicSymbols(elf.source, elf.header, await elf.readDynamicSymbols(), names))];
 }
 
 /** Adds `need` to `needs`, merging with a need of the same id. */

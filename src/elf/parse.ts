@@ -2,6 +2,7 @@ import { FormatError } from '../errors.js';
 import { decodeUtf8 } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
 import { readDynamic, type DynamicTable } from './dynamic.js';
+import { dynamicSymbolsFromDynamic, type DynamicSymbolTable } from './dynamic-symbols.js';
 import { ELF_HEADER_MAX, parseElfHeader } from './header.js';
 import { elfIdentity } from './identity.js';
 import { elfLayout } from './layout.js';
@@ -13,11 +14,13 @@ import {
   ET_CORE,
   ET_REL,
   PT_DYNAMIC,
+  PN_XNUM,
   PT_INTERP,
   SHT_SYMTAB,
   VER_FLG_BASE,
   type ElfDynamic,
   type ElfFile,
+  type ElfHeader,
   type ElfSection,
   type ElfSegment,
 } from './types.js';
@@ -37,7 +40,7 @@ const MAX_INTERPRETER = 4096;
  * still reports the linkage of a binary with damaged section headers.
  */
 export async function parseElf(source: ByteSource): Promise<ElfFile> {
-  const { header, segments, sections, interpreter, table, warnings } = await readLinking(source);
+  const { header, segments, sections, interpreter, table, warnings } = await readLinking(source, true);
   const dynamic = table?.dynamic ?? null;
   const versionNeeds = await readVersionNeeds(source, header, segments, sections, table, warnings);
   const definitions = await readVersionDefinitions(source, header, segments, sections, table, warnings);
@@ -60,34 +63,57 @@ export async function parseElf(source: ByteSource): Promise<ElfFile> {
   };
 }
 
-/** What the loader and a symbol look-up need of an ELF file: parseElf without versions, notes, identity and layout. */
-export type ElfLinking = Pick<ElfFile, 'source' | 'header' | 'segments' | 'sections' | 'interpreter' | 'dynamic' | 'warnings'>;
-
 /**
- * The first half of parseElf, for the many libraries of a directory scan
- * that are only resolved (and searched for a few imports): the same reads,
- * the same errors, and half the work. parseElf's remaining readers only
- * warn, so a file that parses here parses there too.
+ * An ELF file as the loader reads it: header, program headers, interpreter
+ * and dynamic section, no section headers (see parseElfLinking).
  */
-export async function parseElfLinking(source: ByteSource): Promise<ElfLinking> {
-  const { header, segments, sections, interpreter, table, warnings } = await readLinking(source);
-  return { source, header, segments, sections, interpreter, dynamic: table?.dynamic ?? null, warnings };
+export interface ElfLinking extends Pick<ElfFile, 'source' | 'header' | 'segments' | 'interpreter' | 'dynamic' | 'warnings'> {
+  /** Where its dynamic symbols are, found through the dynamic section (read on demand, while the source is open). */
+  readDynamicSymbols(): Promise<DynamicSymbolTable | undefined>;
 }
 
-interface LinkingParts extends Omit<ElfLinking, 'source' | 'dynamic'> {
+/**
+ * The loader's view, for the many libraries of a directory scan that are
+ * only resolved (and searched for a few imports): the same header, program
+ * header and dynamic section reads as parseElf, the same errors, and no
+ * section headers, which ld.so never reads either (over /usr/bin's 230
+ * libraries they were half the cost of this parse). parseElf's remaining
+ * readers only warn, so a file that parses there parses here too.
+ */
+export async function parseElfLinking(source: ByteSource): Promise<ElfLinking> {
+  const { header, segments, interpreter, table, warnings } = await readLinking(source, false);
+  let symbols: Promise<DynamicSymbolTable | undefined> | undefined;
+  return {
+    source,
+    header,
+    segments,
+    interpreter,
+    dynamic: table?.dynamic ?? null,
+    warnings,
+    readDynamicSymbols: () => (symbols ??= table ? dynamicSymbolsFromDynamic(source, header, segments, table) : Promise.resolve(undefined)),
+  };
+}
+
+interface LinkingParts {
+  readonly header: ElfHeader;
+  readonly segments: readonly ElfSegment[];
+  readonly sections: readonly ElfSection[];
+  readonly interpreter: string | null;
   readonly table: DynamicTable | undefined;
   readonly warnings: string[];
 }
 
-async function readLinking(source: ByteSource): Promise<LinkingParts> {
+/** Header, program headers, (with `withSections`) section headers, interpreter and dynamic section. */
+async function readLinking(source: ByteSource, withSections: boolean): Promise<LinkingParts> {
   const header = parseElfHeader(await source.read(0, Math.min(ELF_HEADER_MAX, source.size)), source.name);
   if (header.type < ET_REL || header.type > ET_CORE) {
     throw new FormatError('unsupported', `${source.name}: ELF file type ${header.type} is not one we read (executable, shared object, relocatable, core)`);
   }
   const warnings: string[] = [];
-  const zero = await readSectionZero(source, header);
+  // Section 0 holds the real counts when a header field overflows; without sections only e_phnum's matters.
+  const zero = withSections || header.phnum === PN_XNUM ? await readSectionZero(source, header) : undefined;
   const segments = await readSegments(source, header, zero);
-  const sections = await readSections(source, header, zero, warnings);
+  const sections = withSections ? await readSections(source, header, zero, warnings) : [];
   const interpreter = await readInterpreter(source, segments, warnings);
   const table = await readDynamic(source, header, segments, sections, warnings);
   return { header, segments, sections, interpreter, table, warnings };

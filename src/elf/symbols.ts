@@ -1,6 +1,7 @@
 import type { SymbolInfo } from '../binary/layout.js';
 import { indexOfBytes, ByteView } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
+import type { DynamicSymbolTable } from './dynamic-symbols.js';
 import { stringTableOf, type StringTable } from './strings.js';
 import { readVersionDefinitions } from './versions.js';
 import { SHN_UNDEF, SHT_DYNSYM, SHT_GNU_VERSYM, SHT_SYMTAB, type ElfFile, type ElfHeader, type ElfSection } from './types.js';
@@ -141,23 +142,24 @@ export function definedVersions(elf: ElfFile): readonly string[] {
 }
 
 /**
- * Which of `names` the object imports: undefined entries of its .dynsym,
- * the functions it expects a library to provide (for example getaddrinfo,
- * which brings glibc's NSS into play). One pass over the table, decoding
- * only the names of undefined symbols that could be wanted (a program
- * imports a few hundred), instead of one string-table search per wanted
- * name (which, over every binary of a directory, cost more than the walk).
+ * Which of `names` the object imports: undefined entries of its dynamic
+ * symbol table (see dynamic-symbols.ts for where that is), the functions it
+ * expects a library to provide (for example getaddrinfo, which brings
+ * glibc's NSS into play). One pass over the table, comparing offsets, after
+ * one search of the string table for where the names start.
  */
-export async function importedDynamicSymbols(elf: Pick<ElfFile, 'source' | 'header' | 'sections'>, names: readonly string[]): Promise<Set<string>> {
+export async function importedDynamicSymbols(
+  source: ByteSource,
+  header: ElfHeader,
+  table: DynamicSymbolTable | undefined,
+  names: readonly string[],
+): Promise<Set<string>> {
   const found = new Set<string>();
-  const table = elf.sections.find((s) => s.type === SHT_DYNSYM);
-  const linked = table ? elf.sections[table.link] : undefined;
-  if (!table || !linked || linked.index === 0 || table.offset >= elf.source.size) return found;
-  const { header, source } = elf;
+  if (table === undefined || table.count === 0) return found;
+  const { strings } = table;
   // .dynstr is small (tens of KiB): one read and one latin1 decode (shared
-  // with the dynamic section's reader), then each name is a slice. A larger
-  // one goes through the chunked StringTable.
-  const strings = stringTableOf(source, linked.offset, linked.size);
+  // with the dynamic section's reader). A larger one goes through the
+  // chunked StringTable.
   const whole = await strings.text(1 << 20);
   // Where in the table a wanted name starts (one native search over all of
   // it; a name can also start inside a longer string). Most files have none,
@@ -165,13 +167,11 @@ export async function importedDynamicSymbols(elf: Pick<ElfFile, 'source' | 'head
   const starts = whole === undefined ? undefined : nameStarts(whole, names);
   if (starts !== undefined && starts.size === 0) return found;
   const wanted = new Set(names);
-  const minimum = SYM_SIZE[header.class];
-  const stride = table.entsize >= minimum && table.entsize <= 256 ? table.entsize : minimum;
-  const count = Math.floor(Math.min(table.size, source.size - table.offset) / stride);
+  const stride = table.entsize;
   const perChunk = Math.max(1, Math.floor(CHUNK / stride));
   const shndxAt = header.class === 64 ? 6 : 14;
-  for (let first = 0; first < count && found.size < wanted.size; first += perChunk) {
-    const n = Math.min(perChunk, count - first);
+  for (let first = 0; first < table.count && found.size < wanted.size; first += perChunk) {
+    const n = Math.min(perChunk, table.count - first);
     const v = new ByteView(await source.read(table.offset + first * stride, n * stride), header.littleEndian, `${source.name}: symbols`);
     for (let i = 0; i < n; i++) {
       if (v.u16(i * stride + shndxAt) !== SHN_UNDEF) continue;

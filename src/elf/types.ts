@@ -126,13 +126,16 @@ export const ET_CORE = 4;
 
 export const DT_NULL = 0;
 export const DT_NEEDED = 1;
+export const DT_HASH = 4;
 export const DT_STRTAB = 5;
 export const DT_STRSZ = 10;
+export const DT_SYMENT = 11;
 export const DT_SONAME = 14;
 export const DT_RPATH = 15;
 export const DT_FLAGS = 30;
 export const DT_RUNPATH = 29;
 export const DT_FLAGS_1 = 0x6ffffffb;
+export const DT_GNU_HASH = 0x6ffffef5;
 export const DF_1_NODEFLIB = 0x800;
 export const DF_1_PIE = 0x08000000;
 

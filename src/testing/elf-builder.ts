@@ -55,6 +55,8 @@ export interface BuildDynamic {
   readonly omitNull?: boolean;
   /** Leave DT_STRTAB/DT_STRSZ out (strings then only reachable through .dynstr). */
   readonly omitStrtab?: boolean;
+  /** Leave DT_HASH out (the .hash section is still written). */
+  readonly omitHash?: boolean;
   /** Extra [tag, value] entries, appended before DT_NULL. */
   readonly extra?: readonly (readonly [number, bigint])[];
 }
@@ -95,11 +97,11 @@ export interface BuiltElf {
   readonly sectionIndex: ReadonlyMap<string, number>;
 }
 
-const SHT = { PROGBITS: 1, SYMTAB: 2, STRTAB: 3, DYNAMIC: 6, NOTE: 7, DYNSYM: 11, VERDEF: 0x6ffffffd, VERNEED: 0x6ffffffe, VERSYM: 0x6fffffff };
+const SHT = { PROGBITS: 1, SYMTAB: 2, STRTAB: 3, HASH: 5, DYNAMIC: 6, NOTE: 7, DYNSYM: 11, VERDEF: 0x6ffffffd, VERNEED: 0x6ffffffe, VERSYM: 0x6fffffff };
 const SHF = { WRITE: 1, ALLOC: 2 };
 const PT = { LOAD: 1, DYNAMIC: 2, INTERP: 3, NOTE: 4 };
 const DT = {
-  NULL: 0, NEEDED: 1, STRTAB: 5, SYMTAB: 6, STRSZ: 10, SYMENT: 11, SONAME: 14, RPATH: 15, RUNPATH: 29, FLAGS: 30,
+  NULL: 0, NEEDED: 1, HASH: 4, STRTAB: 5, SYMTAB: 6, STRSZ: 10, SYMENT: 11, SONAME: 14, RPATH: 15, RUNPATH: 29, FLAGS: 30,
   VERSYM: 0x6ffffff0, FLAGS_1: 0x6ffffffb, VERDEF: 0x6ffffffc, VERDEFNUM: 0x6ffffffd, VERNEED: 0x6ffffffe, VERNEEDNUM: 0x6fffffff,
 };
 const SHN_ABS = 0xfff1;
@@ -161,6 +163,11 @@ export function buildElf(spec: ElfSpec): BuiltElf {
     writeSymbol(syms, is64, 0, 0n, 0n, 0, 0);
     spec.dynamicSymbols.forEach((s, i) => writeSymbol(syms, is64, names[i] ?? 0, BigInt(s.value), BigInt(s.size ?? 0), 0x12, s.defined === false ? 0 : SHN_ABS));
     piece({ name: '.dynsym', type: SHT.DYNSYM, flags: SHF.ALLOC, data: syms.done(), align: 8, entsize: is64 ? 24 : 16, link: '.dynstr', info: 1 });
+    // A SysV hash table (what DT_HASH points at): one bucket whose chain runs down through every symbol.
+    const count = spec.dynamicSymbols.length + 1;
+    const hash = new Writer(le, false).u32(1).u32(count).u32(count - 1);
+    for (let i = 0; i < count; i++) hash.u32(i === 0 ? 0 : i - 1);
+    piece({ name: '.hash', type: SHT.HASH, flags: SHF.ALLOC, data: hash.done(), align: 4, entsize: 4, link: '.dynsym' });
     if (spec.versionDefinitions) {
       const vs = w().u16(0);
       for (const s of spec.dynamicSymbols) vs.u16(((s.version ? defIndex.get(s.version) : undefined) ?? 1) | (s.hidden ? 0x8000 : 0));
@@ -201,6 +208,7 @@ export function buildElf(spec: ElfSpec): BuiltElf {
   if (dyn) {
     if (!dyn.omitStrtab) entries.push([DT.STRTAB, '@.dynstr'], [DT.STRSZ, '#.dynstr']);
     if (spec.dynamicSymbols) entries.push([DT.SYMTAB, '@.dynsym'], [DT.SYMENT, BigInt(is64 ? 24 : 16)]);
+    if (spec.dynamicSymbols && !dyn.omitHash) entries.push([DT.HASH, '@.hash']);
     if (spec.dynamicSymbols && spec.versionDefinitions) entries.push([DT.VERSYM, '@.gnu.version']);
     if (spec.versionDefinitions) entries.push([DT.VERDEF, '@.gnu.version_d'], [DT.VERDEFNUM, BigInt(spec.versionDefinitions.length + 1)]);
     if (spec.versionNeeds) entries.push([DT.VERNEED, '@.gnu.version_r'], [DT.VERNEEDNUM, BigInt(spec.versionNeeds.length)]);
