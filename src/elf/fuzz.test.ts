@@ -6,7 +6,18 @@ import { BytesSource } from '../io/source.js';
 import { buildElf, ET, type ElfSpec } from '../testing/elf-builder.js';
 import { fixture } from '../testing/fixtures.js';
 import { mutate, Rng } from '../testing/mutate.js';
-import { DF_1_PIE, EM_MIPS, EM_PPC64, hasDynamicSymbol, parseElf, readElfClassAndMachine, type ElfFile } from './index.js';
+import {
+  DF_1_PIE,
+  dynamicSymbolsFromSections,
+  EM_MIPS,
+  EM_PPC64,
+  hasDynamicSymbol,
+  importedDynamicSymbols,
+  parseElf,
+  parseElfLinking,
+  readElfClassAndMachine,
+  type ElfFile,
+} from './index.js';
 
 /**
  * Seeded mutations of synthetic and real ELF files, aimed mostly at the
@@ -64,6 +75,10 @@ async function exercise(bytes: Uint8Array, label: string): Promise<void> {
     await elf.layout.findSymbol('main');
     await hasDynamicSymbol(elf, 'f', 'S_1');
     assert.ok(['static', 'static-pie', 'dynamic'].includes(elf.linkage));
+    // The loader's view, with its dynamic symbols found through the dynamic section and hash tables.
+    const linking = await parseElfLinking(source);
+    await importedDynamicSymbols(source, linking.header, await linking.readDynamicSymbols(), ['getaddrinfo', 'getpwnam']);
+    await importedDynamicSymbols(source, elf.header, dynamicSymbolsFromSections(source, elf.header, elf.sections), ['getaddrinfo']);
   } catch (e) {
     if (!(e instanceof InputError)) {
       const detail = e instanceof Error ? (e.stack ?? e.message) : String(e);
