@@ -124,7 +124,10 @@ export class HostRootFS implements RootFS {
   }
 
   private hostPath(components: readonly string[]): string {
-    return components.length === 0 ? this.hostRoot : join(this.hostRoot, ...components);
+    // Components are single clean names (the walk drops "" and "." and resolves ".."), so they join
+    // without path.join's normalising, which every lstat of a scan's walks paid for.
+    if (components.length === 0) return this.hostRoot;
+    return (this.hostRoot === '/' ? '/' : `${this.hostRoot}/`) + components.join('/');
   }
 
   /**
