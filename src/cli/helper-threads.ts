@@ -47,7 +47,8 @@ export class HelperThreads {
     this.next = new Int32Array(counter);
     // Loaded only here: worker_threads and the streams it needs cost every start-up a few milliseconds.
     const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
-    this.workers = Array.from({ length: count }, () => {
+    this.workers = [];
+    const spawn = () => {
       const worker = new Worker(script, { workerData: { counter } satisfies HelperData });
       // Set once it has sent every file it read: it then exits on its own, which is no failure.
       let finished = false;
@@ -68,17 +69,20 @@ export class HelperThreads {
         if (!this.closing && !finished) fail(new Error(`inspect worker exited with code ${code} before it finished`));
       });
       return worker;
-    });
+    };
+    try {
+      for (let i = 0; i < count; i++) this.workers.push(spawn());
+    } catch (e) {
+      // One that cannot start: the ones already started would wait for their files for ever.
+      this.close();
+      throw e;
+    }
   }
 
   /** `count` helpers, or undefined when there are none to start (count 0, or no worker script beside this module). */
   static start(count: number): HelperThreads | undefined {
     const script = count > 0 ? workerScript() : undefined;
     return script === undefined ? undefined : new HelperThreads(count, script);
-  }
-
-  get size(): number {
-    return this.workers.length;
   }
 
   /** Gives the helpers the scan's files; from now on they take indexes from `next` and report to `listener`. */

@@ -68,17 +68,18 @@ export function startHelpers(expectedFiles: number): HelperThreads | undefined {
  * once, in one cache, by code that warms up once. While no read file is
  * waiting, this thread reads files from the same counter too (all of them
  * while the helpers start). The reads are synchronous and the parsing is
- * CPU work, so one thread keeps one core busy. `helpers` are ones started
- * early (startHelpers); without them the scan starts its own when it is big.
+ * CPU work, so one thread keeps one core busy. `early` are helpers started
+ * before the walk (startHelpers); without them the scan starts its own when
+ * it is big. The helpers are closed when it returns.
  */
 export async function inspectAll(
   targets: readonly InspectTask[],
   rootDir: string,
   jobs: number,
   emit: (report: InspectReport | undefined) => void,
-  helpers: HelperThreads | undefined = startHelpers(targets.length),
+  early?: HelperThreads,
 ): Promise<void> {
-  const complete = createCompleter(rootDir);
+  const helpers = early ?? startHelpers(targets.length);
   const next = helpers?.next ?? new Int32Array(1);
   const order = new InOrder<InspectReport | undefined>(emit);
   /** Files the helpers have read, in arrival order, waiting to be completed here. */
@@ -96,31 +97,40 @@ export async function inspectAll(
     // The last report: a runner waiting for helpers' files has nothing left to wait for.
     if (order.emitted === targets.length) wake();
   };
-  helpers?.begin(targets, {
-    facts: (index, facts) => {
-      read.push({ index, facts });
-      wake();
-    },
-    done: wake,
-    failed: (e) => {
-      failure ??= e;
-      wake();
-    },
-  });
   try {
+    const complete = createCompleter(rootDir);
+    helpers?.begin(targets, {
+      facts: (index, facts) => {
+        read.push({ index, facts });
+        wake();
+      },
+      done: wake,
+      failed: (e) => {
+        failure ??= e;
+        wake();
+      },
+    });
+    const step = async (): Promise<void> => {
+      const queued = read[readHead];
+      if (queued !== undefined) {
+        read[readHead++] = undefined;
+        store(queued.index, await complete(queued.facts));
+        return;
+      }
+      const index = Atomics.add(next, 0, 1);
+      if (index < targets.length) store(index, await complete(await readTask(targets[index] as InspectTask)));
+      // Every file is taken: wait for what the helpers are still reading.
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+    };
     const runner = async (): Promise<void> => {
       let sinceYield = 0;
-      while (order.emitted < targets.length) {
-        if (failure) return;
-        const queued = read[readHead];
-        if (queued !== undefined) {
-          read[readHead++] = undefined;
-          store(queued.index, await complete(queued.facts));
-        } else {
-          const index = Atomics.add(next, 0, 1);
-          if (index < targets.length) store(index, await complete(await readTask(targets[index] as InspectTask)));
-          // Every file is taken: wait for what the helpers are still reading.
-          else await new Promise<void>((resolve) => waiting.push(resolve));
+      while (order.emitted < targets.length && failure === undefined) {
+        try {
+          await step();
+        } catch (e) {
+          // An error here (in emit, say) stops the other runners too, rather than leave them emitting after the scan failed.
+          failure ??= e instanceof Error ? e : new Error(String(e));
+          wake();
         }
         if (helpers !== undefined && ++sinceYield === YIELD_EVERY) {
           sinceYield = 0;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BytesSource, FileSource } from '../io/source.js';
@@ -16,7 +16,7 @@ const LOOKUPS = ['getaddrinfo', 'gethostbyname', 'getpwnam', 'getpwnam_r', 'getp
 function hostElfFiles(): string[] {
   const dirs = ['/usr/bin', '/usr/sbin', '/usr/lib', ...readdirSync('/usr/lib').filter((d) => d.endsWith('-linux-gnu')).map((d) => join('/usr/lib', d))];
   const files: string[] = [];
-  for (const dir of dirs) {
+  for (const dir of dirs.filter((d) => existsSync(d))) {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       try {
@@ -53,17 +53,24 @@ test('the loader\'s way to the dynamic symbols (DT_SYMTAB, DT_HASH/DT_GNU_HASH) 
   assert.ok(compared > 100, `only ${compared} dynamic ELF files compared`);
 });
 
-/** A shared object with two imports whose symbols are counted through the GNU hash table `table` only (no DT_HASH). */
-function withGnuHash(table: Uint8Array): BytesSource {
+/**
+ * A shared object with two imports whose symbols are counted through the GNU
+ * hash table `table` only (no DT_HASH), with 64 zero bytes after the table.
+ */
+function withGnuHash(table: Uint8Array, machine?: number, extra: readonly (readonly [number, bigint])[] = []): BytesSource {
   const spec = (at: bigint) =>
     buildElf({
       type: ET.DYN,
-      dynamic: { needed: ['libc.so.6'], omitHash: true, extra: [[DT_GNU_HASH, at]] },
+      ...(machine === undefined ? {} : { machine }),
+      dynamic: { needed: ['libc.so.6'], omitHash: true, extra: [[DT_GNU_HASH, at], ...extra] },
       dynamicSymbols: [
         { name: 'getaddrinfo', value: 0, defined: false },
         { name: 'getpwnam', value: 0, defined: false },
       ],
-      sections: [{ name: '.gnu.hash', flags: 2, data: table }],
+      sections: [
+        { name: '.gnu.hash', flags: 2, data: table },
+        { name: '.after', flags: 2, data: new Uint8Array(64) },
+      ],
     });
   // A shared object's read-only segment maps file offsets to the same addresses; the table's place does not move with its tag's value.
   const at = spec(0n).ranges.get('.gnu.hash')?.[0];
@@ -78,7 +85,15 @@ function gnuHashTable(words: number[]): Uint8Array {
   return bytes;
 }
 
-test('DT_GNU_HASH: the count is the end of the highest bucket\'s chain; a broken table counts nothing and reads within its segment', async () => {
+/** The dynamic table of `source`, read the loader's way. */
+async function dynamicOf(source: BytesSource): Promise<{ linking: Awaited<ReturnType<typeof parseElfLinking>>; table: DynamicTable }> {
+  const linking = await parseElfLinking(source);
+  const table = await readDynamic(source, linking.header, linking.segments, [], []);
+  assert.ok(table);
+  return { linking, table };
+}
+
+test('DT_GNU_HASH: the count is the end of the highest bucket\'s chain', async () => {
   // nbuckets 1, symoffset 1, one 64-bit bloom word, bucket → symbol 1, chains for symbols 1 and 2 (2 ends it).
   const good = withGnuHash(gnuHashTable([1, 1, 1, 0, 0, 0, 1, 0x10, 0x21]));
   const linking = await parseElfLinking(good);
@@ -88,32 +103,42 @@ test('DT_GNU_HASH: the count is the end of the highest bucket\'s chain; a broken
   // Nothing hashed: every symbol sits below symoffset.
   const none = await parseElfLinking(withGnuHash(gnuHashTable([1, 3, 1, 0, 0, 0, 0])));
   assert.equal((await none.readDynamicSymbols())?.count, 3);
-  // A chain that never ends, and a bucket count far past the table: no count, no symbols, no throw.
-  for (const words of [[1, 1, 1, 0, 0, 0, 1, 0x10, 0x20], [0x7fffffff, 1, 1, 0, 0, 0]]) {
-    const broken = await parseElfLinking(withGnuHash(gnuHashTable(words)));
-    const t = await broken.readDynamicSymbols();
-    assert.equal(t?.count ?? 0, 0, JSON.stringify(words));
-    assert.deepEqual([...(await importedDynamicSymbols(broken.source, broken.header, t, LOOKUPS))], []);
+});
+
+test('a hash table that cannot be right (a chain running past the symbols that fit, buckets past the table) counts nothing; the section headers answer instead', async () => {
+  for (const words of [
+    [1, 1, 1, 0, 0, 0, 1, 0x10, 0x20],
+    [0x7fffffff, 1, 1, 0, 0, 0],
+    [1, 0x7fffffff, 1, 0, 0, 0, 0],
+  ]) {
+    const source = withGnuHash(gnuHashTable(words));
+    const { linking, table } = await dynamicOf(source);
+    assert.equal(await dynamicSymbolsFromDynamic(source, linking.header, linking.segments, table), undefined, JSON.stringify(words));
+    const fallback = await linking.readDynamicSymbols();
+    assert.equal(fallback?.count, 3, JSON.stringify(words));
+    assert.deepEqual([...(await importedDynamicSymbols(source, linking.header, fallback, LOOKUPS))].sort(), ['getaddrinfo', 'getpwnam']);
   }
 });
 
-test('no DT_SYMTAB, or no hash table: no dynamic symbols, the rest of the parse unchanged', async () => {
-  const bytes = buildElf({ type: ET.DYN, dynamic: { needed: ['libc.so.6'] } }).bytes;
-  const linking = await parseElfLinking(new BytesSource('plain.so', bytes));
-  assert.equal(await linking.readDynamicSymbols(), undefined);
-  assert.deepEqual(linking.dynamic?.needed, ['libc.so.6']);
-  // DT_SYMTAB without a hash table to count with: an empty table, not a guess.
-  const uncounted = buildElf({ type: ET.DYN, dynamic: { needed: ['libc.so.6'], omitHash: true }, dynamicSymbols: [{ name: 'getaddrinfo', value: 0, defined: false }] }).bytes;
-  const source = new BytesSource('uncounted.so', uncounted);
-  const header = (await parseElfLinking(source)).header;
-  const table = await dynamicSymbolsFromDynamic(source, header, (await parseElfLinking(source)).segments, await dynamicOf(source));
-  assert.equal(table?.count, 0);
+test('MIPS: DT_MIPS_SYMTABNO is the count; no hash table and no DT_SYMTAB fall back to the section headers', async () => {
+  const EM_MIPS = 8;
+  const DT_MIPS_SYMTABNO = 0x70000011;
+  // A GNU hash table that would say 3, overruled by the MIPS tag.
+  const mips = withGnuHash(gnuHashTable([1, 1, 1, 0, 0, 0, 1, 0x10, 0x21]), EM_MIPS, [[DT_MIPS_SYMTABNO, 2n]]);
+  const { linking, table } = await dynamicOf(mips);
+  assert.equal((await dynamicSymbolsFromDynamic(mips, linking.header, linking.segments, table))?.count, 2);
+  // DT_SYMTAB without a hash table to count with: the dynamic section cannot say; the section headers do.
+  const uncounted = new BytesSource(
+    'uncounted.so',
+    buildElf({ type: ET.DYN, dynamic: { needed: ['libc.so.6'], omitHash: true }, dynamicSymbols: [{ name: 'getaddrinfo', value: 0, defined: false }] }).bytes,
+  );
+  const plain = await dynamicOf(uncounted);
+  assert.equal(await dynamicSymbolsFromDynamic(uncounted, plain.linking.header, plain.linking.segments, plain.table), undefined);
+  const fallback = await plain.linking.readDynamicSymbols();
+  assert.equal(fallback?.count, 2);
+  assert.deepEqual([...(await importedDynamicSymbols(uncounted, plain.linking.header, fallback, LOOKUPS))], ['getaddrinfo']);
+  // No dynamic symbols at all: nothing, and the rest of the parse unchanged.
+  const bare = await parseElfLinking(new BytesSource('plain.so', buildElf({ type: ET.DYN, dynamic: { needed: ['libc.so.6'] } }).bytes));
+  assert.equal(await bare.readDynamicSymbols(), undefined);
+  assert.deepEqual(bare.dynamic?.needed, ['libc.so.6']);
 });
-
-/** The dynamic table of `source`, read the loader's way. */
-async function dynamicOf(source: BytesSource): Promise<DynamicTable> {
-  const linking = await parseElfLinking(source);
-  const table = await readDynamic(source, linking.header, linking.segments, [], []);
-  assert.ok(table);
-  return table;
-}

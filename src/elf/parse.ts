@@ -2,7 +2,7 @@ import { FormatError } from '../errors.js';
 import { decodeUtf8 } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
 import { readDynamic, type DynamicTable } from './dynamic.js';
-import { dynamicSymbolsFromDynamic, type DynamicSymbolTable } from './dynamic-symbols.js';
+import { dynamicSymbolsFromDynamic, dynamicSymbolsFromSections, type DynamicSymbolTable } from './dynamic-symbols.js';
 import { ELF_HEADER_MAX, parseElfHeader } from './header.js';
 import { elfIdentity } from './identity.js';
 import { elfLayout } from './layout.js';
@@ -90,8 +90,22 @@ export async function parseElfLinking(source: ByteSource): Promise<ElfLinking> {
     interpreter,
     dynamic: table?.dynamic ?? null,
     warnings,
-    readDynamicSymbols: () => (symbols ??= table ? dynamicSymbolsFromDynamic(source, header, segments, table) : Promise.resolve(undefined)),
+    readDynamicSymbols: () => (symbols ??= loaderDynamicSymbols(source, header, segments, table)),
   };
+}
+
+/** The dynamic symbols the loader's way; the section headers' SHT_DYNSYM when the dynamic section cannot say (no hash table to count with, say). */
+async function loaderDynamicSymbols(
+  source: ByteSource,
+  header: ElfHeader,
+  segments: readonly ElfSegment[],
+  table: DynamicTable | undefined,
+): Promise<DynamicSymbolTable | undefined> {
+  if (table === undefined) return undefined;
+  const found = await dynamicSymbolsFromDynamic(source, header, segments, table);
+  if (found !== undefined) return found;
+  const sections = await readSections(source, header, await readSectionZero(source, header), []);
+  return dynamicSymbolsFromSections(source, header, sections);
 }
 
 interface LinkingParts {

@@ -1,7 +1,7 @@
 import type { SymbolInfo } from '../binary/layout.js';
 import { indexOfBytes, ByteView } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
-import type { DynamicSymbolTable } from './dynamic-symbols.js';
+import { symbolEntrySize, type DynamicSymbolTable } from './dynamic-symbols.js';
 import { stringTableOf, type StringTable } from './strings.js';
 import { readVersionDefinitions } from './versions.js';
 import { SHN_UNDEF, SHT_DYNSYM, SHT_GNU_VERSYM, SHT_SYMTAB, type ElfFile, type ElfHeader, type ElfSection } from './types.js';
@@ -21,7 +21,6 @@ import { SHN_UNDEF, SHT_DYNSYM, SHT_GNU_VERSYM, SHT_SYMTAB, type ElfFile, type E
 const CHUNK = 64 * 1024;
 /** A name that occurs more often than this in one string table is not one we are looking for. */
 const MAX_CANDIDATES = 4096;
-const SYM_SIZE = { 32: 16, 64: 24 } as const;
 const VERSYM_HIDDEN = 0x8000;
 
 interface FoundSymbol extends SymbolInfo {
@@ -62,9 +61,7 @@ async function scanTable(
   const wanted = await nameOffsets(source, strings, new TextEncoder().encode(name));
   if (wanted.size === 0) return;
   const is64 = header.class === 64;
-  const minimum = SYM_SIZE[header.class];
-  // Honour a larger sh_entsize (the spec allows it); a smaller or absurd one is ignored.
-  const stride = table.entsize >= minimum && table.entsize <= 256 ? table.entsize : minimum;
+  const stride = symbolEntrySize(header, table.entsize);
   const size = Math.min(table.size, source.size - table.offset);
   const count = Math.floor(size / stride);
   const perChunk = Math.max(1, Math.floor(CHUNK / stride));

@@ -136,6 +136,8 @@ export const DT_FLAGS = 30;
 export const DT_RUNPATH = 29;
 export const DT_FLAGS_1 = 0x6ffffffb;
 export const DT_GNU_HASH = 0x6ffffef5;
+/** MIPS: the number of .dynsym entries. */
+export const DT_MIPS_SYMTABNO = 0x70000011;
 export const DF_1_NODEFLIB = 0x800;
 export const DF_1_PIE = 0x08000000;
 
