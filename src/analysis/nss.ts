@@ -1,4 +1,4 @@
-import { dynamicSymbolsFromSections, importedDynamicSymbols, parseElfLinking, type ElfLinking } from '../elf/index.js';
+import { importedDynamicSymbols, parseElfLinking, type ElfLinking } from '../elf/index.js';
 import type { ElfFile } from '../elf/types.js';
 import type { RootFS } from '../fs/rootfs.js';
 import { PromiseMemo } from '../util/memo.js';
@@ -39,9 +39,11 @@ export function newNssImportsCache(): NssImportsCache {
  * musl's). The first half of glibcNssNeed, apart so a helper thread can read
  * it while the thread holding the library caches does the rest.
  */
-export async function glibcNssImports(elf: Pick<ElfFile, 'source' | 'header' | 'sections' | 'dynamic' | 'interpreter'>): Promise<readonly string[] | null> {
+export async function glibcNssImports(
+  elf: Pick<ElfFile, 'source' | 'header' | 'dynamic' | 'interpreter' | 'readDynamicSymbols'>,
+): Promise<readonly string[] | null> {
   if (elf.dynamic === null || elf.interpreter === null || elf.interpreter.includes('ld-musl')) return null;
-  return [...(await importedDynamicSymbols(elf.source, elf.header, dynamicSymbolsFromSections(elf.source, elf.header, elf.sections), LOOKUPS))];
+  return [...(await importedDynamicSymbols(elf.source, elf.header, await elf.readDynamicSymbols(), LOOKUPS))];
 }
 
 /** The nsswitch need, from the executable's own look-ups (glibcNssImports) and those of the libraries it loads. */

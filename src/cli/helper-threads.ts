@@ -79,10 +79,12 @@ export class HelperThreads {
     }
   }
 
-  /** `count` helpers, or undefined when there are none to start (count 0, or no worker script beside this module). */
-  static start(count: number): HelperThreads | undefined {
-    const script = count > 0 ? workerScript() : undefined;
-    return script === undefined ? undefined : new HelperThreads(count, script);
+  /**
+   * `count` helpers running `script` (the inspect worker beside this module;
+   * tests give others), or undefined when there are none to start.
+   */
+  static start(count: number, script: string | undefined = count > 0 ? workerScript() : undefined): HelperThreads | undefined {
+    return count > 0 && script !== undefined ? new HelperThreads(count, script) : undefined;
   }
 
   /** Gives the helpers the scan's files; from now on they take indexes from `next` and report to `listener`. */

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { inspectFile } from '../analysis/inspect.js';
 import { CachedRootFS, HostRootFS } from '../fs/index.js';
 import { fixture } from '../testing/fixtures.js';
-import { createCompleter, readTask, type InspectTask } from './inspector.js';
+import { HelperThreads } from './helper-threads.js';
+import { createCompleter, inspectAll, readTask, type InspectTask } from './inspector.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -45,6 +46,40 @@ test('facts read on one thread and completed on another give inspectFile\'s repo
     assert.ok(dynamic.facts.executable?.needed.includes('libc.so.6'));
     assert.ok(dynamic.facts.nssImports?.includes('getaddrinfo'));
     assert.equal(await readTask({ path: join(dir, 'script.sh'), discovered: true }), undefined, 'a scan skips a non-binary');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// A helper that dies holding files must fail the scan, not leave it waiting for them.
+test('a helper that dies with files taken fails the scan with a one-line error instead of hanging', { timeout: 20_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fromscratch-helper-'));
+  try {
+    for (const [name, body] of [
+      // Takes every file at once, then exits (or throws) when it is given them.
+      ['exits.cjs', 'process.exit(3);'],
+      ['throws.cjs', "throw new Error('helper broke');"],
+    ] as const) {
+      const script = join(dir, name);
+      writeFileSync(
+        script,
+        `const { parentPort, workerData } = require('node:worker_threads');
+         Atomics.store(new Int32Array(workerData.counter), 0, 1 << 30);
+         parentPort.once('message', () => { ${body} });`,
+      );
+      const helpers = HelperThreads.start(1, script);
+      assert.ok(helpers);
+      // Until the helper has taken every file, this thread could still do them all itself.
+      for (let i = 0; i < 500 && Atomics.load(helpers.next, 0) < 1 << 30; i++) await new Promise((r) => setTimeout(r, 10));
+      const tasks: InspectTask[] = [{ path: fixture('go-static'), discovered: true }];
+      const emitted: unknown[] = [];
+      await assert.rejects(inspectAll(tasks, '/', 2, (r) => emitted.push(r), helpers), (e: unknown) => {
+        assert.ok(e instanceof Error && !e.message.includes('\n'), String(e));
+        assert.match(e.message, name === 'exits.cjs' ? /exited with code 3 before it finished/ : /helper broke/);
+        return true;
+      });
+      assert.deepEqual(emitted, []);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

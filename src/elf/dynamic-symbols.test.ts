@@ -142,3 +142,23 @@ test('MIPS: DT_MIPS_SYMTABNO is the count; no hash table and no DT_SYMTAB fall b
   assert.equal(await bare.readDynamicSymbols(), undefined);
   assert.deepEqual(bare.dynamic?.needed, ['libc.so.6']);
 });
+
+test('a program whose section headers were stripped still has its dynamic symbols, through the dynamic section', async () => {
+  const spec = {
+    type: ET.DYN,
+    interpreter: '/lib64/ld-linux-x86-64.so.2',
+    dynamic: { needed: ['libc.so.6'] },
+    dynamicSymbols: [
+      { name: 'puts', value: 0, defined: false },
+      { name: 'getaddrinfo', value: 0, defined: false },
+    ],
+  };
+  for (const omitSectionHeaders of [false, true]) {
+    const source = new BytesSource('program', buildElf({ ...spec, omitSectionHeaders }).bytes);
+    const elf = await parseElf(source);
+    assert.equal(elf.sections.length, omitSectionHeaders ? 0 : elf.sections.length);
+    const table = await elf.readDynamicSymbols();
+    assert.equal(table?.count, 3, `section headers ${omitSectionHeaders ? 'stripped' : 'kept'}`);
+    assert.deepEqual([...(await importedDynamicSymbols(source, elf.header, table, LOOKUPS))], ['getaddrinfo']);
+  }
+});

@@ -59,6 +59,7 @@ export async function parseElf(source: ByteSource): Promise<ElfFile> {
     stripped: isStripped(sections),
     linkage: elfLinkage(segments, dynamic),
     layout: elfLayout(source, header, segments, sections),
+    readDynamicSymbols: async () => dynamicSymbolsFromSections(source, header, sections) ?? (table ? dynamicSymbolsFromDynamic(source, header, segments, table) : undefined),
     warnings,
   };
 }

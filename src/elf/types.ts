@@ -1,5 +1,6 @@
 import type { BinaryIdentity, ExecutableLayout } from '../binary/index.js';
 import type { ByteSource } from '../io/source.js';
+import type { DynamicSymbolTable } from './dynamic-symbols.js';
 
 /**
  * The parsed facts of one ELF file. Produced by `parseElf(source)` in
@@ -97,6 +98,12 @@ export interface ElfFile {
   readonly stripped: boolean;
   /** file(1)'s verdict. */
   readonly linkage: 'static' | 'static-pie' | 'dynamic';
+  /**
+   * Where its dynamic symbols are: the section headers' SHT_DYNSYM, else
+   * what the dynamic section says (a file whose section headers were
+   * stripped); read on demand, while the source is open.
+   */
+  readDynamicSymbols(): Promise<DynamicSymbolTable | undefined>;
   /** The format-neutral view for the Go readers. */
   readonly layout: ExecutableLayout;
   /**
