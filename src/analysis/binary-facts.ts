@@ -28,6 +28,9 @@ export interface BinaryFacts {
 export async function readBinaryFacts(path: string, opened: OpenedBinary): Promise<BinaryFacts> {
   const { go, goNeeds } = await analyseGo(opened.layout);
   const { identity } = opened;
+  const elf = opened.kind === 'elf' ? opened.elf : undefined;
+  // The link facts the report shows are the loader's view of the executable.
+  const executable = elf === undefined ? null : loadedObjectFromElf(elf);
   const report: InspectReport = {
     ...emptyReport(path),
     format: identity.format,
@@ -36,25 +39,16 @@ export async function readBinaryFacts(path: string, opened: OpenedBinary): Promi
     bits: identity.bits,
     endian: identity.endian,
     type: identity.type,
+    linkage: elf?.linkage ?? null,
+    interpreter: executable?.interpreter ?? null,
+    needed: executable?.needed ?? [],
+    rpath: executable?.rpath ?? [],
+    runpath: executable?.runpath ?? [],
+    soname: executable?.soname ?? null,
     stripped: opened.stripped,
     go,
   };
-  if (opened.kind !== 'elf') return { report, goNeeds, executable: null, nssImports: null };
-  const elf = opened.elf;
-  return {
-    report: {
-      ...report,
-      linkage: elf.linkage,
-      interpreter: elf.interpreter,
-      needed: elf.dynamic?.needed ?? [],
-      rpath: elf.dynamic?.rpath ?? [],
-      runpath: elf.dynamic?.runpath ?? [],
-      soname: elf.dynamic?.soname ?? null,
-    },
-    goNeeds,
-    executable: loadedObjectFromElf(elf),
-    nssImports: await glibcNssImports(elf),
-  };
+  return { report, goNeeds, executable, nssImports: elf === undefined ? null : await glibcNssImports(elf) };
 }
 
 /**

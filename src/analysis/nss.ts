@@ -43,7 +43,7 @@ export async function glibcNssImports(
   elf: Pick<ElfFile, 'source' | 'header' | 'dynamic' | 'interpreter' | 'readDynamicSymbols'>,
 ): Promise<readonly string[] | null> {
   if (elf.dynamic === null || elf.interpreter === null || elf.interpreter.includes('ld-musl')) return null;
-  return [...(await importedDynamicSymbols(elf.source, elf.header, await elf.readDynamicSymbols(), LOOKUPS))];
+  return importsOf(elf, LOOKUPS);
 }
 
 /** The nsswitch need, from the executable's own look-ups (glibcNssImports) and those of the libraries it loads. */
@@ -87,7 +87,7 @@ export async function glibcNssNeed(
  */
 export function nssImportsVisitor(cache: NssImportsCache): (path: string, elf: ElfLinking) => Promise<void> {
   return async (path, elf) => {
-    await cache.get(path, () => libraryImports(elf, LOOKUPS).catch(() => []));
+    await cache.get(path, () => importsOf(elf, LOOKUPS).catch(() => []));
   };
 }
 
@@ -99,7 +99,7 @@ async function importsOfLibrary(root: RootFS, path: string, names: readonly stri
     return [];
   }
   try {
-    return await libraryImports(await parseElfLinking(source), names);
+    return await importsOf(await parseElfLinking(source), names);
   } catch {
     return []; // a library we cannot read is reported by the resolver, not here
   } finally {
@@ -107,8 +107,8 @@ async function importsOfLibrary(root: RootFS, path: string, names: readonly stri
   }
 }
 
-/** Which of `names` a library read the loader's way imports. */
-async function libraryImports(elf: ElfLinking, names: readonly string[]): Promise<readonly string[]> {
+/** Which of `names` a program or library imports (parseElf's or the loader's view of it). */
+async function importsOf(elf: Pick<ElfFile | ElfLinking, 'source' | 'header' | 'readDynamicSymbols'>, names: readonly string[]): Promise<readonly string[]> {
   return [...(await importedDynamicSymbols(elf.source, elf.header, await elf.readDynamicSymbols(), names))];
 }
 

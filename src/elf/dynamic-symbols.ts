@@ -5,12 +5,11 @@ import { stringTableOf, type StringTable } from './strings.js';
 import { DT_GNU_HASH, DT_HASH, DT_MIPS_SYMTABNO, DT_SYMENT, DT_SYMTAB, EM_MIPS, EM_S390, SHT_DYNSYM, type ElfHeader, type ElfSection, type ElfSegment } from './types.js';
 
 /**
- * Where a file's dynamic symbols are: .dynsym's place, entry size and
- * number of entries, with the strings their names are in.
- *
- * Two ways to find them. The section headers say it directly (SHT_DYNSYM
- * and the section it links to). The loader never reads section headers: it
- * takes DT_SYMTAB and DT_STRTAB from the dynamic section, and the number of
+ * Where a symbol table is: its place, entry size and number of entries,
+ * with the strings their names are in. For the dynamic symbols, two ways
+ * to find it. The section headers say it directly (SHT_DYNSYM and the
+ * section it links to). The loader never reads section headers: it takes
+ * DT_SYMTAB and DT_STRTAB from the dynamic section, and the number of
  * symbols follows from the hash table (DT_HASH's chain count, or the last
  * chain of DT_GNU_HASH). Libraries are read the loader's way (see
  * parseElfLinking): over the 230 libraries of a /usr/bin scan, reading and
@@ -18,7 +17,7 @@ import { DT_GNU_HASH, DT_HASH, DT_MIPS_SYMTABNO, DT_SYMENT, DT_SYMTAB, EM_MIPS, 
  * Both ways agree on every library and program of a Debian system
  * (dynamic-symbols.test.ts).
  */
-export interface DynamicSymbolTable {
+export interface SymbolTable {
   readonly offset: number;
   readonly entsize: number;
   readonly count: number;
@@ -31,11 +30,16 @@ const EM_ALPHA = 0x9026;
 /** More hash buckets than a real object has (they are sized to the symbol count). */
 const MAX_BUCKETS = 1 << 22;
 
-/** The table as the section headers describe it; undefined without a usable SHT_DYNSYM. */
-export function dynamicSymbolsFromSections(source: ByteSource, header: ElfHeader, sections: readonly ElfSection[]): DynamicSymbolTable | undefined {
+/** The dynamic symbols as the section headers describe them; undefined without a usable SHT_DYNSYM. */
+export function dynamicSymbolsFromSections(source: ByteSource, header: ElfHeader, sections: readonly ElfSection[]): SymbolTable | undefined {
   const table = sections.find((s) => s.type === SHT_DYNSYM);
-  const linked = table ? sections[table.link] : undefined;
-  if (!table || !linked || linked.index === 0 || table.offset >= source.size) return undefined;
+  return table ? symbolTableOfSection(source, header, sections, table) : undefined;
+}
+
+/** The symbol table a section header describes (.symtab or .dynsym), with the string table it links to; undefined when that link or its place is unusable. */
+export function symbolTableOfSection(source: ByteSource, header: ElfHeader, sections: readonly ElfSection[], table: ElfSection): SymbolTable | undefined {
+  const linked = sections[table.link];
+  if (!linked || linked.index === 0 || table.offset >= source.size) return undefined;
   const entsize = symbolEntrySize(header, table.entsize);
   const count = Math.floor(Math.min(table.size, source.size - table.offset) / entsize);
   return { offset: table.offset, entsize, count, strings: stringTableOf(source, linked.offset, linked.size) };
@@ -53,7 +57,7 @@ export async function dynamicSymbolsFromDynamic(
   header: ElfHeader,
   segments: readonly ElfSegment[],
   dynamic: DynamicTable,
-): Promise<DynamicSymbolTable | undefined> {
+): Promise<SymbolTable | undefined> {
   const strings = dynamic.strings;
   const where = addressOffset(segments, dynamic.values.get(DT_SYMTAB));
   if (strings === undefined || where === undefined || where.offset >= source.size) return undefined;
@@ -66,7 +70,7 @@ export async function dynamicSymbolsFromDynamic(
 }
 
 /** sh_entsize or DT_SYMENT when it is at least the class's symbol size (the spec allows larger), else that size. */
-export function symbolEntrySize(header: ElfHeader, declared: number): number {
+function symbolEntrySize(header: ElfHeader, declared: number): number {
   const minimum = SYM_SIZE[header.class];
   return declared >= minimum && declared <= 256 ? declared : minimum;
 }

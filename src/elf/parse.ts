@@ -2,7 +2,7 @@ import { FormatError } from '../errors.js';
 import { decodeUtf8 } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
 import { readDynamic, type DynamicTable } from './dynamic.js';
-import { dynamicSymbolsFromDynamic, dynamicSymbolsFromSections, type DynamicSymbolTable } from './dynamic-symbols.js';
+import { dynamicSymbolsFromDynamic, dynamicSymbolsFromSections, type SymbolTable } from './dynamic-symbols.js';
 import { ELF_HEADER_MAX, parseElfHeader } from './header.js';
 import { elfIdentity } from './identity.js';
 import { elfLayout } from './layout.js';
@@ -70,7 +70,7 @@ export async function parseElf(source: ByteSource): Promise<ElfFile> {
  */
 export interface ElfLinking extends Pick<ElfFile, 'source' | 'header' | 'segments' | 'interpreter' | 'dynamic' | 'warnings'> {
   /** Where its dynamic symbols are, found through the dynamic section (read on demand, while the source is open). */
-  readDynamicSymbols(): Promise<DynamicSymbolTable | undefined>;
+  readDynamicSymbols(): Promise<SymbolTable | undefined>;
 }
 
 /**
@@ -83,7 +83,7 @@ export interface ElfLinking extends Pick<ElfFile, 'source' | 'header' | 'segment
  */
 export async function parseElfLinking(source: ByteSource): Promise<ElfLinking> {
   const { header, segments, interpreter, table, warnings } = await readLinking(source, false);
-  let symbols: Promise<DynamicSymbolTable | undefined> | undefined;
+  let symbols: Promise<SymbolTable | undefined> | undefined;
   return {
     source,
     header,
@@ -101,7 +101,7 @@ async function loaderDynamicSymbols(
   header: ElfHeader,
   segments: readonly ElfSegment[],
   table: DynamicTable | undefined,
-): Promise<DynamicSymbolTable | undefined> {
+): Promise<SymbolTable | undefined> {
   if (table === undefined) return undefined;
   const found = await dynamicSymbolsFromDynamic(source, header, segments, table);
   if (found !== undefined) return found;

@@ -1,5 +1,5 @@
 import { isAscii } from 'node:buffer';
-import { decodeUtf8 } from '../io/bytes.js';
+import { decodeUtf8, latin1Text } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
 
 /**
@@ -69,7 +69,7 @@ export class StringTable {
    */
   async get(index: number, maxLength = MAX_STRING): Promise<string | undefined> {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.size || this.scanned > SCAN_BUDGET) return undefined;
-    if (this.whole === undefined) await this.prepare();
+    if (this.latin1 === undefined && this.size <= SMALL_TABLE) await this.text(SMALL_TABLE);
     const held = this.getHeld(index, maxLength);
     if (held !== null) return held;
     const limit = Math.min(this.size, index + maxLength);
@@ -99,27 +99,20 @@ export class StringTable {
    * held whole (large, or not ASCII): then `get` reads it by chunks.
    */
   async prepare(): Promise<boolean> {
-    if (this.whole === undefined) {
-      // An empty table (or one whose offset is outside the file) reads nothing: every index is out of range.
-      if (this.size === 0) this.whole = '';
-      else if (this.size > SMALL_TABLE) this.whole = null;
-      else {
-        const text = await this.text(SMALL_TABLE);
-        this.whole = text !== undefined && this.ascii ? text : null;
-      }
-    }
-    return this.whole !== null;
+    if (this.size <= SMALL_TABLE) await this.text(SMALL_TABLE);
+    return this.held() !== undefined;
   }
 
   /** `get` for a table held whole (see prepare): the string, undefined where `get` gives undefined, or null when the table is not held. */
   getHeld(index: number, maxLength = MAX_STRING): string | undefined | null {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.size || this.scanned > SCAN_BUDGET) return undefined;
-    if (this.whole === undefined || this.whole === null) return null;
+    const whole = this.held();
+    if (whole === undefined) return null;
     const limit = Math.min(this.size, index + maxLength);
-    const nul = this.whole.indexOf('\0', index);
+    const nul = whole.indexOf('\0', index);
     const end = nul === -1 || nul > limit ? limit : nul;
     this.scanned += end - index + 1;
-    return this.whole.slice(index, end);
+    return whole.slice(index, end);
   }
 
   /**
@@ -130,19 +123,23 @@ export class StringTable {
   async text(limit: number): Promise<string | undefined> {
     if (this.size > limit) return undefined;
     if (this.latin1 === undefined) {
-      const bytes = await this.source.read(this.offset, this.size);
+      // An empty table (or one whose offset is outside the file) reads nothing: every index is out of range.
+      const bytes = this.size === 0 ? new Uint8Array(0) : await this.source.read(this.offset, this.size);
       this.ascii = isAscii(bytes);
-      this.latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+      this.latin1 = latin1Text(bytes);
     }
     return this.latin1;
   }
 
   /**
-   * Small tables (section names, most .dynstr) are read whole, once: when
-   * they are ASCII, as they nearly always are, every lookup is then a slice
-   * of one string instead of a chunk walk and a decode.
+   * The table as read whole by `text`, when it is ASCII (as it nearly always
+   * is): every lookup is then a slice of one string instead of a chunk walk
+   * and a decode.
    */
-  private whole: string | null | undefined;
+  private held(): string | undefined {
+    return this.ascii ? this.latin1 : undefined;
+  }
+
   private latin1: string | undefined;
   private ascii = false;
 

@@ -1,8 +1,8 @@
 import type { SymbolInfo } from '../binary/layout.js';
 import { indexOfBytes, ByteView } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
-import { symbolEntrySize, type DynamicSymbolTable } from './dynamic-symbols.js';
-import { stringTableOf, type StringTable } from './strings.js';
+import { symbolTableOfSection, type SymbolTable } from './dynamic-symbols.js';
+import type { StringTable } from './strings.js';
 import { readVersionDefinitions } from './versions.js';
 import { SHN_UNDEF, SHT_DYNSYM, SHT_GNU_VERSYM, SHT_SYMTAB, type ElfFile, type ElfHeader, type ElfSection } from './types.js';
 
@@ -55,19 +55,16 @@ async function scanTable(
   name: string,
   stop: (s: FoundSymbol) => Promise<boolean>,
 ): Promise<void> {
-  const linked = sections[table.link];
-  if (!linked || linked.index === 0 || table.offset >= source.size) return;
-  const strings = stringTableOf(source, linked.offset, linked.size);
-  const wanted = await nameOffsets(source, strings, new TextEncoder().encode(name));
+  const symbols = symbolTableOfSection(source, header, sections, table);
+  if (symbols === undefined) return;
+  const wanted = await nameOffsets(source, symbols.strings, new TextEncoder().encode(name));
   if (wanted.size === 0) return;
   const is64 = header.class === 64;
-  const stride = symbolEntrySize(header, table.entsize);
-  const size = Math.min(table.size, source.size - table.offset);
-  const count = Math.floor(size / stride);
+  const { entsize: stride, count } = symbols;
   const perChunk = Math.max(1, Math.floor(CHUNK / stride));
   for (let first = 0; first < count; first += perChunk) {
     const n = Math.min(perChunk, count - first);
-    const v = new ByteView(await source.read(table.offset + first * stride, n * stride), header.littleEndian, `${source.name}: symbols`);
+    const v = new ByteView(await source.read(symbols.offset + first * stride, n * stride), header.littleEndian, `${source.name}: symbols`);
     for (let i = 0; i < n; i++) {
       const at = i * stride;
       if (!wanted.has(v.u32(at))) continue;
@@ -148,7 +145,7 @@ export function definedVersions(elf: ElfFile): readonly string[] {
 export async function importedDynamicSymbols(
   source: ByteSource,
   header: ElfHeader,
-  table: DynamicSymbolTable | undefined,
+  table: SymbolTable | undefined,
   names: readonly string[],
 ): Promise<Set<string>> {
   const found = new Set<string>();

@@ -1,6 +1,6 @@
 import type { BinaryIdentity, ExecutableLayout } from '../binary/index.js';
 import type { ByteSource } from '../io/source.js';
-import type { DynamicSymbolTable } from './dynamic-symbols.js';
+import type { SymbolTable } from './dynamic-symbols.js';
 
 /**
  * The parsed facts of one ELF file. Produced by `parseElf(source)` in
@@ -103,7 +103,7 @@ export interface ElfFile {
    * what the dynamic section says (a file whose section headers were
    * stripped); read on demand, while the source is open.
    */
-  readDynamicSymbols(): Promise<DynamicSymbolTable | undefined>;
+  readDynamicSymbols(): Promise<SymbolTable | undefined>;
   /** The format-neutral view for the Go readers. */
   readonly layout: ExecutableLayout;
   /**

@@ -1,8 +1,8 @@
 import { isAscii } from 'node:buffer';
 import type { ExecutableLayout } from '../binary/layout.js';
 import { FormatError } from '../errors.js';
-import { decodeUtf8 } from '../io/bytes.js';
-import { withChunkBuffer } from '../io/chunk-buffers.js';
+import { decodeUtf8, latin1Text } from '../io/bytes.js';
+import { withChunkBuffer } from '../io/buffer-pool.js';
 import { readChunk, type ByteSource } from '../io/source.js';
 import { forEachFunctabName, FunctionCursor, functionsByName, NO_UNIT_GIVEN } from './functab.js';
 import type { PclntabInfo } from './pclntab.js';
@@ -34,6 +34,12 @@ export interface NameChunk {
   readonly bytes: Uint8Array;
   /** Where text[0] is in the name table (the offsets the functab's functions use). */
   readonly base: number;
+}
+
+/** Where the name at text[at] of a chunk ends: at its NUL, or at the text's end (the table's last name may have none). */
+export function nameEnd(text: string, at: number): number {
+  const nul = text.indexOf('\0', at);
+  return nul < 0 ? text.length : nul;
 }
 
 /** The name at text[start, end) of a chunk, decoded as UTF-8 where it is not ASCII. */
@@ -88,8 +94,7 @@ export async function forEachFunctionName(layout: ExecutableLayout, pcln: Pclnta
     chunk: (chunk, functions) => {
       const { text, base } = chunk;
       for (let from = 0; from < text.length; ) {
-        const nul = text.indexOf('\0', from);
-        const end = nul < 0 ? text.length : nul;
+        const end = nameEnd(text, from);
         if (end > from) {
           const unit = functions.takeName(base + from, base + end + 1);
           if (functions.hasUnits) visit(nameAt(chunk, from, end), unit === NO_UNIT_GIVEN ? undefined : unit, functions.named === 0);
@@ -114,7 +119,7 @@ async function forEachNameChunk(source: ByteSource, start: number, end: number, 
     for (let pos = start; pos < end; ) {
       const length = Math.min(CHUNK, end - pos);
       const bytes = await readChunk(source, buffer, pos, length);
-      const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+      const latin1 = latin1Text(bytes);
       // A chunk that is not the table's last ends after its last NUL; the name cut there is read again at the start of the next.
       const take = pos + length < end ? latin1.lastIndexOf('\0') + 1 : length;
       if (take === 0 || hasLongName(latin1, take)) {

@@ -1,5 +1,5 @@
 import type { ExecutableLayout } from '../binary/layout.js';
-import { nameAt, readFunctionNames, type FunctionNameSink, type NameChunk } from './funcnames.js';
+import { nameAt, nameEnd, readFunctionNames, type FunctionNameSink, type NameChunk } from './funcnames.js';
 import { NO_UNIT_GIVEN, type FunctionCursor } from './functab.js';
 import { CGO_C_WRAPPER, CGO_HELPERS, CGO_RUNTIME_C_NAMES, PACKAGE_RUN, RUNTIME_CGO_C_NAMES, cgoCallOfSplit, isGeneratedName, packageOfPrefix, splitFunctionName } from './function-name.js';
 import { findPclntab, type PclntabInfo } from './pclntab.js';
@@ -165,8 +165,7 @@ export class PackageCollector implements FunctionNameSink {
   /** The name at text[at] through `classify` on its own, with its functions; returns where the next name starts. */
   private addOne(chunk: NameChunk, functions: FunctionCursor, at: number): number {
     const { text, base } = chunk;
-    const nul = text.indexOf('\0', at);
-    const end = nul < 0 ? text.length : nul;
+    const end = nameEnd(text, at);
     this.current = this.classify(nameAt(chunk, at, end));
     functions.take(base + at, base + end + 1, this.countFunctions);
     return end + 1;
@@ -175,10 +174,10 @@ export class PackageCollector implements FunctionNameSink {
   /** The wanted names among the run text[start, end). */
   private findWanted(text: string, start: number, end: number): void {
     for (let at = start; at < end; ) {
-      const nul = text.indexOf('\0', at);
-      const name = text.slice(at, nul);
+      const stop = nameEnd(text, at);
+      const name = text.slice(at, stop);
       if (this.wanted.has(name)) this.found.add(name);
-      at = nul + 1;
+      at = stop + 1;
     }
   }
 

@@ -1,5 +1,5 @@
 import type { ExecutableLayout } from '../binary/layout.js';
-import { withChunkBuffer } from '../io/chunk-buffers.js';
+import { withChunkBuffer } from '../io/buffer-pool.js';
 import { readChunk, type ByteSource } from '../io/source.js';
 
 /**

@@ -1,6 +1,6 @@
 import { FormatError } from '../errors.js';
 import { decodeUtf8 } from '../io/bytes.js';
-import { borrowChunkBuffer, returnChunkBuffer } from '../io/chunk-buffers.js';
+import { borrowChunkBuffer, returnChunkBuffer } from '../io/buffer-pool.js';
 import { readChunk, type ByteSource } from '../io/source.js';
 
 /** Bytes a window holds at least (a 10 MB table costs one of these, not ten). */

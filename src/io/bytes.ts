@@ -98,7 +98,17 @@ export function decodeUtf8(bytes: Uint8Array): string {
  * decode of its own.
  */
 export function asciiText(bytes: Uint8Array): string | null {
-  return isAscii(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1') : null;
+  return isAscii(bytes) ? latin1Text(bytes) : null;
+}
+
+/**
+ * `bytes` as a latin1 string, one character a byte whatever the encoding,
+ * decoded natively and without a copy of the bytes first: string offsets
+ * are then byte offsets, and a table of names is searched with the
+ * string's native searches and regular expressions.
+ */
+export function latin1Text(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
 }
 
 /** Number.MAX_SAFE_INTEGER as a bigint, made once: a BigInt() per comparison was an allocation per header field. */

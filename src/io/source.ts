@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { FormatError, InputError } from '../errors.js';
+import { BufferPool } from './buffer-pool.js';
 
 /**
  * Bounded random access to the bytes of one file or blob. Parsers read the
@@ -93,8 +94,7 @@ export class SliceSource implements ByteSource {
  */
 const HEAD_BYTES = 8 * 1024;
 /** Head buffers of closed files, reused: a new buffer a file kept the garbage collector busy over a directory. */
-const spareHeads: Uint8Array[] = [];
-const MAX_SPARE_HEADS = 16;
+const heads = new BufferPool(HEAD_BYTES, 16);
 /** A first read this small (a format's magic, an ELF header) is read alone, not through the head. */
 const SNIFF_BYTES = 64;
 
@@ -138,8 +138,7 @@ export class FileSource implements ByteSource {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
-    checkRange(this, offset, length);
-    if (this.closed) throw new InputError('io', `${this.name}: read after close`);
+    this.checkRead(offset, length);
     if (offset + length <= HEAD_BYTES) {
       if (this.head === undefined && !this.sniffed && length <= SNIFF_BYTES) {
         // The first look (is it ELF at all? which class and machine?) is all many opens make: a script
@@ -150,7 +149,7 @@ export class FileSource implements ByteSource {
         return buf;
       }
       if (this.head === undefined) {
-        const head = (spareHeads.pop() ?? new Uint8Array(HEAD_BYTES)).subarray(0, Math.min(this.size, HEAD_BYTES));
+        const head = heads.borrow().subarray(0, Math.min(this.size, HEAD_BYTES));
         this.fill(head, 0);
         this.head = head;
       }
@@ -163,11 +162,15 @@ export class FileSource implements ByteSource {
   }
 
   async readInto(target: Uint8Array, offset: number, length: number): Promise<Uint8Array> {
-    checkRange(this, offset, length);
-    if (this.closed) throw new InputError('io', `${this.name}: read after close`);
+    this.checkRead(offset, length);
     const bytes = target.subarray(0, length);
     this.fill(bytes, offset);
     return bytes;
+  }
+
+  private checkRead(offset: number, length: number): void {
+    checkRange(this, offset, length);
+    if (this.closed) throw new InputError('io', `${this.name}: read after close`);
   }
 
   /** Fills `buf` with the file's bytes from `offset`. */
@@ -183,7 +186,7 @@ export class FileSource implements ByteSource {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.head !== undefined && spareHeads.length < MAX_SPARE_HEADS) spareHeads.push(new Uint8Array(this.head.buffer, 0, HEAD_BYTES));
+    if (this.head !== undefined) heads.giveBack(this.head);
     this.head = undefined;
     closeSync(this.fd);
   }

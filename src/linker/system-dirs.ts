@@ -1,5 +1,6 @@
 import { isFromscratchError } from '../errors.js';
 import type { RootFS } from '../fs/rootfs.js';
+import { latin1Text } from '../io/bytes.js';
 
 /** ld.so is a few hundred KiB; we scan no more than this much of a file that claims to be one. */
 export const MAX_INTERPRETER_SCAN = 16 * 1024 * 1024;
@@ -47,7 +48,7 @@ export async function readGlibcSystemDirs(fs: RootFS, interpreter: string): Prom
  */
 export function findSystemDirs(bytes: Uint8Array): string[] | undefined {
   // latin1 keeps one character per byte, so string offsets are byte offsets.
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const text = latin1Text(bytes);
   const run = /\0((?:\/[A-Za-z0-9_.+\-/]{0,254}\/\0){2,16})/g;
   for (let match = run.exec(text); match; match = run.exec(text)) {
     const dirs = (match[1] as string).split('\0').filter((d) => d !== '');
