@@ -1,18 +1,27 @@
 #!/usr/bin/env node
 'use strict';
-// Starts the CLI from one CommonJS bundle (dist/bundle/fromscratch.cjs)
-// through a V8 code cache: compiling the bundle cost a third of what
-// `inspect` of a 50 MB Go binary takes, and reading the cached bytecode
-// costs a few milliseconds. CommonJS on purpose (bin/package.json): the ES
-// module loader's own start-up is cost we do not need here.
+// Starts the CLI from a CommonJS bundle through a V8 code cache: compiling
+// a bundle cost a third of what `inspect` of a 50 MB Go binary takes, and
+// reading the cached bytecode costs a few milliseconds. CommonJS on purpose
+// (bin/package.json): the ES module loader's own start-up is cost we do
+// not need here.
 //
-// The cache (fromscratch.cjs.cache beside the bundle) is written by the
-// build after a training run, and rewritten at exit whenever it is missing,
+// Two bundles (scripts/bundle-cli.js): dist/bundle/inspect.cjs runs
+// `inspect` of files and directories, the command whose start-up counts,
+// and holds only its code; dist/bundle/fromscratch.cjs is the whole CLI,
+// and runs everything else. Reading a code cache costs by what it holds:
+// the whole CLI's ~4.5 ms, inspect's ~3 ms. The inspect bundle hands the
+// command line over to the whole CLI when it meets what it does not hold
+// (an input inside an image), so which bundle starts never changes what a
+// command does.
+//
+// A bundle's cache (NAME.cjs.cache beside it) is written by the build
+// after a training run, and rewritten at exit whenever it is missing,
 // stale (its header names another bundle size or mtime) or refused by V8
 // (another Node version), by a run without Node flags of its own. Writing
 // is best effort and atomic: a read-only install simply runs without a
 // cache. FROMSCRATCH_CODE_CACHE=0 turns it off.
-// Inspect workers load the bundle through this same file, so they share the cache.
+// Inspect workers load the inspect bundle through this same file, so they share its cache.
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
@@ -21,10 +30,9 @@ const vm = require('node:vm');
 // default is 67584). A command here runs well under a second, mostly cold
 // code: at the default, TurboFan compiled hundreds of functions that were
 // then barely used, on a second thread a 2-core machine does not have to
-// spare (a /usr/bin scan: 1.4 s of CPU, 0.9 s wall). One 50 MB Go binary
-// too: ~12 ms longer wall at the default, which more than pays for loading
-// node:v8 here (~3 ms). Eight times the budget still optimises the hot
-// loops.
+// spare (a /usr/bin scan: 1.4 s of CPU, 0.9 s wall). kubectl too: ~8 ms
+// longer wall at the default. Eight times the budget still optimises the
+// hot loops.
 //
 // No parallel scavenge: a young-generation collection otherwise splits its
 // work into tasks for V8's worker threads and waits for all of them. While
@@ -33,53 +41,83 @@ const vm = require('node:vm');
 // each where 1-2 ms would do; /usr/bin ~4% faster without). V8 reads the
 // flag at every scavenge.
 //
-// Set before the bundle is compiled: V8 stamps its code cache with the
+// Set before a bundle is compiled: V8 stamps its code cache with the
 // flags, so the cache the build writes through this file matches every run.
-require('node:v8').setFlagsFromString('--interrupt-budget=540672 --no-parallel-scavenge');
+setV8Flags('--interrupt-budget=540672 --no-parallel-scavenge');
 
-const bundle = path.join(__dirname, '..', 'dist', 'bundle', 'fromscratch.cjs');
-const cacheFile = `${bundle}.cache`;
+const bundleDir = path.join(__dirname, '..', 'dist', 'bundle');
 const useCache = process.env.FROMSCRATCH_CODE_CACHE !== '0';
+// A run under other V8 flags (node --some-flag, NODE_OPTIONS) writes no cache:
+// V8 stamps a cache with the flags, and every plain run would refuse it.
+const plainRun = process.execArgv.length === 0 && !process.env.NODE_OPTIONS;
+const loaded = new Map();
 
-// latin1: the build makes sure the bundle is ASCII, and this skips UTF-8 decoding.
-const source = fs.readFileSync(bundle, 'latin1');
-const stat = fs.statSync(bundle);
-// The bundle's size and mtime, so a cache made for another build is never used (V8 itself only checks the length).
-const stamp = Buffer.from(`fromscratch-code-cache ${stat.size} ${Math.trunc(stat.mtimeMs)}\n`);
+/** The exports of dist/bundle/NAME.cjs, compiled through its code cache (once per thread). */
+function loadBundle(name) {
+  const known = loaded.get(name);
+  if (known !== undefined) return known;
+  const bundle = path.join(bundleDir, `${name}.cjs`);
+  const cacheFile = `${bundle}.cache`;
+  // latin1: the build makes sure the bundle is ASCII, and this skips UTF-8 decoding.
+  // The bundle is a function expression (exports, require, module, __filename, __dirname) => ...
+  const source = fs.readFileSync(bundle, 'latin1');
+  const stat = fs.statSync(bundle);
+  // The bundle's size and mtime, so a cache made for another build is never used (V8 itself only checks the length).
+  const stamp = Buffer.from(`fromscratch-code-cache ${stat.size} ${Math.trunc(stat.mtimeMs)}\n`);
+  let cached;
+  if (useCache) {
+    try {
+      const bytes = fs.readFileSync(cacheFile);
+      if (bytes.subarray(0, stamp.length).equals(stamp)) cached = bytes.subarray(stamp.length);
+    } catch {
+      // No cache yet: compile, and write one at exit.
+    }
+  }
+  const script = new vm.Script(source, { filename: bundle, cachedData: cached });
+  if (useCache && plainRun && (cached === undefined || script.cachedDataRejected)) {
+    // After the run, so the cache holds the functions the run compiled, not only the top level.
+    process.once('exit', () => writeCache(cacheFile, stamp, script));
+  }
+  const bundleModule = { exports: {} };
+  script.runInThisContext()(bundleModule.exports, require, bundleModule, bundle, bundleDir);
+  loaded.set(name, bundleModule.exports);
+  return bundleModule.exports;
+}
 
-let cached;
-if (useCache) {
+function writeCache(cacheFile, stamp, script) {
+  const temp = `${cacheFile}.${process.pid}.${Date.now()}.tmp`;
   try {
-    const bytes = fs.readFileSync(cacheFile);
-    if (bytes.subarray(0, stamp.length).equals(stamp)) cached = bytes.subarray(stamp.length);
+    fs.writeFileSync(temp, Buffer.concat([stamp, script.createCachedData()]));
+    fs.renameSync(temp, cacheFile);
   } catch {
-    // No cache yet: compile, and write one at exit.
+    try {
+      fs.unlinkSync(temp);
+    } catch {
+      // Nothing was written.
+    }
   }
 }
 
-const bundleModule = { exports: {} };
-const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
-const script = new vm.Script(wrapper, { filename: bundle, cachedData: cached });
-// A run under other V8 flags (node --some-flag, NODE_OPTIONS) writes none:
-// V8 stamps a cache with the flags, and every plain run would refuse it.
-const plainRun = process.execArgv.length === 0 && !process.env.NODE_OPTIONS;
-if (useCache && plainRun && (cached === undefined || script.cachedDataRejected)) {
-  process.once('exit', () => {
-    // After the run, so the cache holds the functions the run compiled, not only the top level.
-    const temp = `${cacheFile}.${process.pid}.${Date.now()}.tmp`;
-    try {
-      fs.writeFileSync(temp, Buffer.concat([stamp, script.createCachedData()]));
-      fs.renameSync(temp, cacheFile);
-    } catch {
-      try {
-        fs.unlinkSync(temp);
-      } catch {
-        // Nothing was written.
-      }
-    }
-  });
+/**
+ * Sets V8 flags through Node's internal v8 binding: the public node:v8
+ * module loads ~25 stream modules for its heap snapshots, ~1.5 ms of every
+ * start-up. process.binding('v8') is deprecated (DEP0111), so its warning
+ * is kept quiet for the call; node:v8 is the fallback should a Node
+ * version refuse it.
+ */
+function setV8Flags(flags) {
+  const quiet = process.noDeprecation;
+  process.noDeprecation = true;
+  try {
+    process.binding('v8').setFlagsFromString(flags);
+  } catch {
+    require('node:v8').setFlagsFromString(flags);
+  } finally {
+    process.noDeprecation = quiet;
+  }
 }
-script.runInThisContext()(bundleModule.exports, require, bundleModule, bundle, path.dirname(bundle));
-// Run as a program: the command line. Required (by an inspect worker's script): the bundle's entry points.
-if (require.main === module) bundleModule.exports.run();
-else module.exports = bundleModule.exports;
+
+// Set before any bundle runs: the inspect bundle finds loadBundle here when it hands a command line over.
+module.exports = { loadBundle };
+// Run as a program: the command line. Required (by an inspect worker's script, or a bundle): loadBundle.
+if (require.main === module) loadBundle(process.argv[2] === 'inspect' ? 'inspect' : 'fromscratch').run();

@@ -2,11 +2,12 @@ import { exitWhenWritten } from '../io/stdout.js';
 import { main } from './main.js';
 
 /**
- * The entry of the CommonJS bundle bin/fromscratch.js loads. `run` is the
- * command line; `startInspectWorker` is what an inspect worker thread runs
- * (its script, dist/bundle/inspect-worker.cjs, goes through the same loader
- * to share the code cache). Nothing here loads node:worker_threads: that
- * module and the streams it pulls in cost milliseconds every start-up.
+ * The entry of the CommonJS bundles bin/fromscratch.js loads (the whole
+ * CLI's, and inspect's: scripts/bundle-cli.js). `run` is the command line;
+ * `startInspectWorker` is what an inspect worker thread runs (its script,
+ * dist/bundle/inspect-worker.cjs, goes through the same loader to share
+ * the inspect bundle's code cache). Nothing here loads node:worker_threads:
+ * that module and the streams it pulls in cost milliseconds every start-up.
  */
 export async function run(): Promise<void> {
   const argv = process.argv.slice(2);

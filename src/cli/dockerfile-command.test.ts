@@ -6,7 +6,7 @@ import { DockerfileParser } from 'dockerfile-ast';
 import { FormatError, InputError, UsageError } from '../errors.js';
 import { FIXTURE_SOURCES } from '../testing/fixture-key.js';
 import { fixture } from '../testing/fixtures.js';
-import { runDockerfile } from './dockerfile-command.js';
+import { runDockerfile } from './dockerfile-run.js';
 import { main } from './main.js';
 import { withTempDir } from '../testing/temp-dir.js';
 
