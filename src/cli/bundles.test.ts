@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, test } from 'node:test';
+import { fixture } from '../testing/fixtures.js';
+import { BIN } from '../testing/cli.js';
+import { run } from '../testing/process.js';
+
+/**
+ * bin/fromscratch.js starts `inspect` from a bundle of inspect's own code
+ * and every other command from the whole CLI's (scripts/bundle-cli.js).
+ * Which bundle starts must never change what a command does: the inspect
+ * bundle hands what it does not hold (an input inside an image) over to
+ * the whole CLI.
+ */
+
+const BUNDLES = join(dirname(BIN), '..', 'dist', 'bundle');
+const work = await mkdtemp(join(tmpdir(), 'fromscratch-bundles-'));
+after(() => rm(work, { recursive: true, force: true }));
+const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' };
+
+/** The command line through bin, which picks the bundle. */
+const cli = (...args: string[]) => run(process.execPath, [BIN, ...args], { env });
+/** The command line run by the whole CLI's bundle, whatever the command (-e puts the arguments from argv[1]). */
+const wholeCli = (...args: string[]) =>
+  run(process.execPath, ['-e', `require(${JSON.stringify(BIN)}).loadBundle('fromscratch').run()`, 'whole-cli', ...args], { env });
+
+/** The source modules a bundle holds, by the path comments esbuild writes before each. */
+async function bundledModules(name: string): Promise<string[]> {
+  const text = await readFile(join(BUNDLES, `${name}.cjs`), 'latin1');
+  return [...text.matchAll(/^\/\/ (src\/[\w/.-]+\.ts)$/gm)].map((m) => m[1] as string);
+}
+
+test('the inspect bundle holds inspect of files and directories, and no image, registry, layer, build, check or dockerfile code', async () => {
+  const inspect = await bundledModules('inspect');
+  const whole = await bundledModules('fromscratch');
+  for (const dir of ['src/image/', 'src/registry/', 'src/layer/', 'src/build/', 'src/check/', 'src/dockerfile/', 'src/rootfs/']) {
+    assert.ok(whole.some((m) => m.startsWith(dir)), `the whole CLI holds ${dir}`);
+    assert.deepEqual(inspect.filter((m) => m.startsWith(dir)), [], `the inspect bundle holds nothing of ${dir}`);
+  }
+  for (const m of ['src/elf/parse.ts', 'src/golang/packages.ts', 'src/linker/resolve.ts', 'src/cli/inspect-command.ts', 'src/cli/inspect-worker.ts']) {
+    assert.ok(inspect.includes(m), `the inspect bundle holds ${m}`);
+  }
+  assert.ok(inspect.length < whole.length * 0.7, `${inspect.length} of the whole CLI's ${whole.length} modules`);
+});
+
+test('inspect gives the same output, exit code and errors from either bundle, for files and for a binary inside an image', async () => {
+  const layout = join(work, 'static');
+  const built = await cli('build', fixture('go-static'), '-o', `oci:${layout}:v1`);
+  assert.equal(built.code, 0, built.stderr);
+  const cases = [
+    ['inspect', '--json', fixture('go-static'), fixture('go-net-cgo')],
+    ['inspect', fixture('go-static')],
+    ['inspect', '--json', `oci:${layout}:v1:/app/go-static`],
+    ['inspect', `oci:${layout}:v1:/app/go-static`, fixture('go-static')],
+    ['inspect', `oci:${layout}:v1:/no/such/file`],
+    ['inspect', join(work, 'missing')],
+  ];
+  for (const args of cases) {
+    const [viaBin, whole] = await Promise.all([cli(...args), wholeCli(...args)]);
+    assert.equal(viaBin.stdout, whole.stdout, args.join(' '));
+    assert.equal(viaBin.stderr, whole.stderr, args.join(' '));
+    assert.equal(viaBin.code, whole.code, args.join(' '));
+  }
+  const inImage = await cli('inspect', '--json', `oci:${layout}:v1:/app/go-static`);
+  assert.equal(inImage.code, 0, inImage.stderr);
+  assert.match(inImage.stdout, /"linkage":"static"/);
+  const missing = await cli('inspect', `oci:${layout}:v1:/no/such/file`);
+  assert.equal(missing.code, 2);
+  assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
+});
