@@ -11,6 +11,7 @@ import { readGoInfo } from './goinfo.js';
 import { findPclntab } from './pclntab.js';
 import { PACKAGE_RUN, packageOfFunction, packagePathByParts, packagePathOf, splitFunctionName, stripTypeArguments, unescapePackagePath } from './function-name.js';
 import { FunctionCursor } from './functab.js';
+import { nameChunk } from './funcnames.js';
 import { isStandardPackage, moduleOfPackage, type BuildModules } from './package-modules.js';
 import { PackageCollector, readGoPackages, type GoPackages } from './packages.js';
 import { fixture, fixtureRecord } from '../testing/fixtures.js';
@@ -145,7 +146,7 @@ test('PackageCollector.chunk (runs of one package, natively) says exactly what a
       let end = Math.min(table.length, from + 1 + rng.below(400));
       while (table[end - 1] !== 0) end++;
       const bytes = table.subarray(from, end);
-      byChunk.chunk({ text: bytes.toString('latin1'), bytes, base: from }, cursor);
+      byChunk.chunk(nameChunk(bytes, bytes.toString('latin1'), from), cursor);
       from = end;
     }
     assert.deepEqual(byChunk.result(null), byName.result(null), `round ${round}`);
