@@ -1,12 +1,11 @@
 import { resolve } from 'node:path';
-import { fstatSync } from 'node:fs';
 import { atLeast, type InspectReport, type Severity } from '../analysis/report.js';
 import { expandInputs, topLevelEntries, type ScanTarget } from '../analysis/scan.js';
 import { UsageError } from '../errors.js';
 import { inspectAll, startHelpers } from './inspector.js';
 import { renderInspectText } from './render-inspect.js';
-import { styleFor, type Style } from './style.js';
-import { writeStdout } from '../io/stdout.js';
+import { styleForTerminal, type Style } from './style.js';
+import { stdoutIsCharacterDevice, writeStdout } from '../io/stdout.js';
 
 export interface InspectCommandOptions {
   readonly json?: boolean;
@@ -40,19 +39,6 @@ function parseJobs(value: string | undefined): number {
   return n;
 }
 
-/**
- * Whether standard output is a character device: a terminal (or /dev/null).
- * Asked of fstat, not tty.isatty: node:tty loads node:net, which costs
- * every start-up several milliseconds.
- */
-function writesToCharacterDevice(): boolean {
-  try {
-    return fstatSync(1).isCharacterDevice();
-  } catch {
-    return true;
-  }
-}
-
 /** The exit code for a set of reports: 2 for unreadable input, 1 for findings at or above the threshold. */
 export function exitCodeFor(reports: readonly Pick<InspectReport, 'error' | 'findings'>[], failOn: FailOn): number {
   if (reports.some((r) => r.error !== null)) return 2;
@@ -72,16 +58,15 @@ export async function runInspect(inputs: readonly string[], options: InspectComm
   const rootDir = resolve(options.root ?? '/');
   // What the exit code and the closing error lines need of each report, not the reports: a scan keeps flat memory.
   const kept: Pick<InspectReport, 'error' | 'findings'>[] = [];
-  // Asked only for text: looking at process.stdout creates the stream writeStdout avoids.
   let style: Style | undefined;
   // Reports go out in pieces of OUTPUT_BATCH bytes, not one write(2) each (a /usr/bin scan made 570 of them);
   // on a terminal each goes out at once, so a person sees a long scan progress.
-  const batch = writesToCharacterDevice() ? 0 : OUTPUT_BATCH;
+  const batch = stdoutIsCharacterDevice() ? 0 : OUTPUT_BATCH;
   let pending = '';
   const emit = (report: InspectReport | undefined): void => {
     if (report === undefined) return;
     if (report.error !== null || report.findings.length > 0) kept.push({ error: report.error, findings: report.findings });
-    pending += options.json ? JSON.stringify(report) + '\n' : renderInspectText(report, (style ??= styleFor(process.stdout)));
+    pending += options.json ? JSON.stringify(report) + '\n' : renderInspectText(report, (style ??= styleForTerminal(stdoutIsCharacterDevice())));
     if (pending.length >= batch) {
       writeStdout(pending);
       pending = '';

@@ -25,6 +25,11 @@ const identity = (s: string): string => s;
 const PLAIN: Style = { bold: identity, dim: identity, red: identity, yellow: identity, green: identity, cyan: identity };
 
 export function styleFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): Style {
+  return styleForTerminal(stream.isTTY === true, env);
+}
+
+/** styleFor, told whether the output is a terminal (see stdoutIsCharacterDevice). */
+export function styleForTerminal(terminal: boolean, env: NodeJS.ProcessEnv = process.env): Style {
   const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
-  return stream.isTTY && !noColor ? COLOURED : PLAIN;
+  return terminal && !noColor ? COLOURED : PLAIN;
 }

@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { fstatSync, writeSync } from 'node:fs';
 
 /**
  * Writes to standard output with write(2) on fd 1, without creating
@@ -37,4 +37,24 @@ export function writeStdout(text: string): void {
 export function exitWhenWritten(code: number): void {
   if (useStream) process.stdout.write('', () => process.exit(code));
   else process.exit(code);
+}
+
+let characterDevice: boolean | undefined;
+
+/**
+ * Whether standard output is a character device: a terminal, or /dev/null
+ * (where colour and unbatched writes are as harmless as they are unseen).
+ * Asked of fstat, not of process.stdout.isTTY or tty.isatty: creating
+ * process.stdout loads the stream modules, ~10 ms of a text inspect of one
+ * binary, and node:tty loads node:net.
+ */
+export function stdoutIsCharacterDevice(): boolean {
+  if (characterDevice === undefined) {
+    try {
+      characterDevice = fstatSync(1).isCharacterDevice();
+    } catch {
+      characterDevice = true;
+    }
+  }
+  return characterDevice;
 }
