@@ -63,7 +63,10 @@ function handOverLateModules() {
       b.onResolve({ filter: late }, (args) => {
         const resolved = join(args.resolveDir, args.path).replace(/\.js$/, '');
         const module = LATE_MODULES.find((m) => resolved.endsWith(join('src', m)));
-        return module ? { path: module, namespace: 'hand-over' } : undefined;
+        if (module === undefined) return undefined;
+        // A module imported statically is not late: its stand-in would be called as though it were the module.
+        if (args.kind !== 'dynamic-import') throw new Error(`bundle-cli: ${args.importer} imports ${module} statically; LATE_MODULES are loaded with import() only`);
+        return { path: module, namespace: 'hand-over' };
       });
       b.onResolve({ filter: /^hand-over$/ }, () => ({ path: 'hand-over', namespace: 'hand-over' }));
       b.onLoad({ filter: /.*/, namespace: 'hand-over' }, async (args) => {
