@@ -2,14 +2,15 @@
 # Installs everything the tests need on a fresh Debian bookworm machine (as
 # root, or through sudo): the Go toolchains that build the fixtures, the
 # oracles (file, readelf, ldd, go version -m), musl for static cgo fixtures,
-# and the container tools later tests read images with. Idempotent.
+# the container tools later tests read images with, and script(1) for a
+# terminal. Idempotent.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 packages=(golang-go golang-1.23-go file binutils gcc libc6-dev musl-tools zstd
   qemu-user-static skopeo umoci runc docker-registry pigz gzip hyperfine time apache2-utils openssl python3
-  debootstrap)
+  debootstrap bsdutils)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -69,4 +69,16 @@ test('inspect gives the same output, exit code and errors from either bundle, fo
   const missing = await cli('inspect', `oci:${layout}:v1:/no/such/file`);
   assert.equal(missing.code, 2);
   assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
+});
+
+test('bin sets its V8 flags without a warning, and still starts when process.binding is refused (node:v8 then)', async () => {
+  const plain = await cli('inspect', '--json', fixture('go-static'));
+  assert.equal(plain.code, 0);
+  assert.equal(plain.stderr, '');
+  const refuse = join(work, 'refuse-binding.cjs');
+  await writeFile(refuse, "process.binding = () => { throw new Error('process.binding is gone'); };\n");
+  const refused = await run(process.execPath, ['-r', refuse, BIN, 'inspect', '--json', fixture('go-static')], { env });
+  assert.equal(refused.code, 0, refused.stderr);
+  assert.equal(refused.stderr, '');
+  assert.equal(refused.stdout, plain.stdout);
 });

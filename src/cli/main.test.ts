@@ -55,6 +55,21 @@ test('text output starts with the verdict line and has no colour when piped', as
   assert.doesNotMatch(r.stdout, /\u001b\[/);
 });
 
+test('text output on a terminal is coloured, unless NO_COLOR is set (stdout asked by fstat, not through process.stdout)', async () => {
+  // script(1) runs the command on a pseudo-terminal and copies what it writes.
+  const onTerminal = (env: NodeJS.ProcessEnv) =>
+    new Promise<string>((resolve, reject) => {
+      const command = [process.execPath, BIN, 'inspect', fixture('go-static')].map((a) => `'${a}'`).join(' ');
+      execFile('script', ['-qec', command, '/dev/null'], { env: { ...process.env, ...env } }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    });
+  const coloured = await onTerminal({ NO_COLOR: '' });
+  assert.match(coloured, /\u001b\[2mformat/);
+  assert.ok(coloured.includes(`\u001b[1m${fixture('go-static')}\u001b[22m: linux/amd64 ELF executable`), coloured);
+  const plain = await onTerminal({ NO_COLOR: '1' });
+  assert.doesNotMatch(plain, /\u001b\[/);
+  assert.ok(plain.includes('  format      ELF 64-bit LSB executable'), plain);
+});
+
 test('a missing file: exit 2, one line on stderr naming it, no stack trace', async () => {
   const missing = join(tmpdir(), 'fromscratch-no-such-file');
   const r = await run(['inspect', missing]);
