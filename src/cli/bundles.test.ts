@@ -18,13 +18,13 @@ import { run } from '../testing/process.js';
 const BUNDLES = join(dirname(BIN), '..', 'dist', 'bundle');
 const work = await mkdtemp(join(tmpdir(), 'fromscratch-bundles-'));
 after(() => rm(work, { recursive: true, force: true }));
-const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' };
+const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' };
 
 /** The command line through bin, which picks the bundle. */
-const cli = (...args: string[]) => run(process.execPath, [BIN, ...args], { env });
+const cli = (args: string[], runEnv = env) => run(process.execPath, [BIN, ...args], { env: runEnv });
 /** The command line run by the whole CLI's bundle, whatever the command (-e puts the arguments from argv[1]). */
-const wholeCli = (...args: string[]) =>
-  run(process.execPath, ['-e', `require(${JSON.stringify(BIN)}).loadBundle('fromscratch').run()`, 'whole-cli', ...args], { env });
+const wholeCli = (args: string[], runEnv = env) =>
+  run(process.execPath, ['-e', `require(${JSON.stringify(BIN)}).loadBundle('fromscratch').run()`, 'whole-cli', ...args], { env: runEnv });
 
 /** The source modules a bundle holds, by the path comments esbuild writes before each. */
 async function bundledModules(name: string): Promise<string[]> {
@@ -45,9 +45,9 @@ test('the inspect bundle holds inspect of files and directories, and no image, r
   assert.ok(inspect.length < whole.length * 0.7, `${inspect.length} of the whole CLI's ${whole.length} modules`);
 });
 
-test('inspect gives the same output, exit code and errors from either bundle, for files and for a binary inside an image', async () => {
+test('inspect gives the same output, exit code and errors from either bundle, for files, a scan with helper threads and a binary inside an image', async () => {
   const layout = join(work, 'static');
-  const built = await cli('build', fixture('go-static'), '-o', `oci:${layout}:v1`);
+  const built = await cli(['build', fixture('go-static'), '-o', `oci:${layout}:v1`]);
   assert.equal(built.code, 0, built.stderr);
   const cases = [
     ['inspect', '--json', fixture('go-static'), fixture('go-net-cgo')],
@@ -58,21 +58,29 @@ test('inspect gives the same output, exit code and errors from either bundle, fo
     ['inspect', join(work, 'missing')],
   ];
   for (const args of cases) {
-    const [viaBin, whole] = await Promise.all([cli(...args), wholeCli(...args)]);
+    const [viaBin, whole] = await Promise.all([cli(args), wholeCli(args)]);
     assert.equal(viaBin.stdout, whole.stdout, args.join(' '));
     assert.equal(viaBin.stderr, whole.stderr, args.join(' '));
     assert.equal(viaBin.code, whole.code, args.join(' '));
   }
-  const inImage = await cli('inspect', '--json', `oci:${layout}:v1:/app/go-static`);
+  const scan = ['inspect', '--json', '--fail-on', 'none', dirname(fixture('go-static'))];
+  // Helper threads run the inspect bundle under either.
+  const withHelpers = { ...env, FROMSCRATCH_WORKERS: '2' };
+  const [scanViaBin, scanWhole, scanOneThread] = await Promise.all([cli(scan, withHelpers), wholeCli(scan, withHelpers), cli(scan, { ...env, FROMSCRATCH_WORKERS: '0' })]);
+  assert.equal(scanViaBin.code, 0, scanViaBin.stderr);
+  assert.ok(scanViaBin.stdout.split('\n').length > 20);
+  assert.equal(scanWhole.stdout, scanViaBin.stdout, 'a scan from the whole CLI, with helpers on the inspect bundle');
+  assert.equal(scanOneThread.stdout, scanViaBin.stdout, 'the same scan on one thread');
+  const inImage = await cli(['inspect', '--json', `oci:${layout}:v1:/app/go-static`]);
   assert.equal(inImage.code, 0, inImage.stderr);
   assert.match(inImage.stdout, /"linkage":"static"/);
-  const missing = await cli('inspect', `oci:${layout}:v1:/no/such/file`);
+  const missing = await cli(['inspect', `oci:${layout}:v1:/no/such/file`]);
   assert.equal(missing.code, 2);
   assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
 });
 
 test('bin sets its V8 flags without a warning, and still starts when process.binding is refused (node:v8 then)', async () => {
-  const plain = await cli('inspect', '--json', fixture('go-static'));
+  const plain = await cli(['inspect', '--json', fixture('go-static')]);
   assert.equal(plain.code, 0);
   assert.equal(plain.stderr, '');
   const refuse = join(work, 'refuse-binding.cjs');
