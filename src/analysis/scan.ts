@@ -44,14 +44,17 @@ export async function expandInputs(inputs: readonly string[]): Promise<ScanTarge
  */
 export function topLevelEntries(inputs: readonly string[]): number {
   let count = 0;
-  for (const input of inputs) {
-    try {
-      count += readdirSync(input).length;
-    } catch {
-      count += 1; // a file, or something the walk will report
-    }
-  }
+  for (const input of inputs) count += topLevelCount(input);
   return count;
+}
+
+/** A directory's entries, else 1 (a file, or what the walk will report): asked by stat, not by a readdir that throws (a cold throw costs ~0.15 ms). */
+function topLevelCount(input: string): number {
+  try {
+    return statSync(input, { throwIfNoEntry: false })?.isDirectory() === true ? readdirSync(input).length : 1;
+  } catch {
+    return 1;
+  }
 }
 
 async function walk(dir: string, depth: number, out: ScanTarget[]): Promise<void> {
