@@ -71,7 +71,8 @@ function handOverLateModules() {
       b.onResolve({ filter: /^hand-over$/ }, () => ({ path: 'hand-over', namespace: 'hand-over' }));
       b.onLoad({ filter: /.*/, namespace: 'hand-over' }, async (args) => {
         if (args.path === 'hand-over') {
-          const bin = "require('node:path').join(__dirname, '..', '..', 'bin', 'fromscratch.js')";
+          // The bundle's require is bin's own: the path is made absolute from the bundle's directory.
+          const bin = `require('node:path').join(__dirname, ${JSON.stringify(BIN_FROM_BUNDLES)})`;
           return { contents: `export function handOver() {\n  require(${bin}).loadBundle('fromscratch').run();\n  return new Promise(() => {});\n}\n`, loader: 'js' };
         }
         const names = Object.keys(await import(pathToFileURL(join('dist', `${args.path}.js`)).href)).filter((n) => n !== 'default');
@@ -80,6 +81,9 @@ function handOverLateModules() {
     },
   };
 }
+
+/** bin/fromscratch.js, the bundles' loader, from dist/bundle (the hand-over and the inspect worker load bundles through it). */
+const BIN_FROM_BUNDLES = '../../bin/fromscratch.js';
 
 /** What bin/fromscratch.js passes a bundle, as Node passes a CommonJS module. */
 const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname) {';
@@ -121,7 +125,7 @@ for (const [name, plugins] of [
   if (dynamicImport) throw new Error(`bundle-cli: ${file} keeps an import() (use createRequire for built-in modules)`);
 }
 // Inspect's worker threads start on the same loader (and so the same code cache).
-writeFileSync('dist/bundle/inspect-worker.cjs', "'use strict';\nrequire('../../bin/fromscratch.js').loadBundle('inspect').startInspectWorker();\n");
+writeFileSync('dist/bundle/inspect-worker.cjs', `'use strict';\nrequire(${JSON.stringify(BIN_FROM_BUNDLES)}).loadBundle('inspect').startInspectWorker();\n`);
 
 /**
  * The training runs. Inspect's bundle: inspect a dynamic C++ program (node
@@ -132,20 +136,14 @@ writeFileSync('dist/bundle/inspect-worker.cjs', "'use strict';\nrequire('../../b
  * help text without one); the functions of other commands are compiled
  * when they first run, as before there were caches.
  */
-function trainingInputs() {
-  const inputs = [process.execPath];
+function installedGoBinary() {
   const platforms = existsSync('node_modules/@esbuild') ? readdirSync('node_modules/@esbuild') : [];
-  for (const p of platforms) {
-    const esbuild = join('node_modules/@esbuild', p, 'bin', 'esbuild');
-    if (existsSync(esbuild)) inputs.push(esbuild);
-  }
-  return inputs;
+  return platforms.map((p) => join('node_modules/@esbuild', p, 'bin', 'esbuild')).find((esbuild) => existsSync(esbuild));
 }
-const inputs = trainingInputs();
-const goInput = inputs[1];
+const goBinary = installedGoBinary();
 for (const [name, args] of [
-  ['inspect', ['inspect', '--fail-on', 'none', ...inputs]],
-  ['fromscratch', goInput === undefined ? ['--help'] : ['dockerfile', goInput]],
+  ['inspect', ['inspect', '--fail-on', 'none', process.execPath, ...(goBinary === undefined ? [] : [goBinary])]],
+  ['fromscratch', goBinary === undefined ? ['--help'] : ['dockerfile', goBinary]],
 ]) {
   const training = spawnSync(process.execPath, ['bin/fromscratch.js', ...args], {
     stdio: ['ignore', 'ignore', 'inherit'],
