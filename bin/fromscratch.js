@@ -6,14 +6,15 @@
 // (bin/package.json): the ES module loader's own start-up is cost we do
 // not need here.
 //
-// Two bundles (scripts/bundle-cli.js): dist/bundle/inspect.cjs runs
-// `inspect` of files and directories, the command whose start-up counts,
-// and holds only its code; dist/bundle/fromscratch.cjs is the whole CLI,
-// and runs everything else. Reading a code cache costs by what it holds:
-// the whole CLI's ~4.5 ms, inspect's ~3 ms. The inspect bundle hands the
-// command line over to the whole CLI when it meets what it does not hold
-// (an input inside an image), so which bundle starts never changes what a
-// command does.
+// Bundles (scripts/bundle-cli.js): dist/bundle/inspect.cjs runs `inspect`
+// of files and directories, the command whose start-up counts, and holds
+// only its code; dist/bundle/fromscratch.cjs is the whole CLI, and runs
+// everything else. Reading a code cache costs by what it holds: the whole
+// CLI's ~4.5 ms, inspect's less. The inspect bundle loads
+// dist/bundle/inspect-more.cjs for what only some inputs need (dynamic
+// binaries' libraries, Mach-O, PE), and hands the command line over to the
+// whole CLI when it meets what it does not hold (an input inside an
+// image), so which bundle starts never changes what a command does.
 //
 // A bundle's cache (NAME.cjs.cache beside it) is written by the build
 // after a training run, and rewritten at exit whenever it is missing,
@@ -45,30 +46,41 @@ const vm = require('node:vm');
 // flags, so the cache the build writes through this file matches every run.
 setV8Flags('--interrupt-budget=540672 --no-parallel-scavenge');
 
-const bundleDir = path.join(__dirname, '..', 'dist', 'bundle');
+// This file is in bin/, the bundles in dist/bundle/, both under the package's directory.
+// Paths and files are handled with the fewest of Node's functions: each
+// one a run calls first is compiled then, and path.join, readFileSync,
+// statSync and Buffer's string methods took ~0.5 ms of a run together.
+const bundleDir = `${__dirname.slice(0, -'bin'.length)}dist${path.sep}bundle`;
+/** Node's latin1 slicer for any Uint8Array, without Buffer's toString around it. */
+const latin1Slice = Buffer.prototype.latin1Slice;
 const useCache = process.env.FROMSCRATCH_CODE_CACHE !== '0';
 // A run under other V8 flags (node --some-flag, NODE_OPTIONS) writes no cache:
 // V8 stamps a cache with the flags, and every plain run would refuse it.
 const plainRun = process.execArgv.length === 0 && !process.env.NODE_OPTIONS;
 const loaded = new Map();
 
-/** The exports of dist/bundle/NAME.cjs, compiled through its code cache (once per thread). */
-function loadBundle(name) {
+/**
+ * The exports of dist/bundle/NAME.cjs, compiled through its code cache
+ * (once per thread). A bundle is given the loader: loadBundle, for the
+ * bundles it loads in turn, and `linked`, the modules the bundle that
+ * loads it lends it (inspect-more uses the inspect bundle's).
+ */
+function loadBundle(name, linked) {
   const known = loaded.get(name);
   if (known !== undefined) return known;
-  const bundle = path.join(bundleDir, `${name}.cjs`);
+  const bundle = `${bundleDir}${path.sep}${name}.cjs`;
   const cacheFile = `${bundle}.cache`;
+  const { bytes, size, mtimeMs } = readWhole(bundle);
   // latin1: the build makes sure the bundle is ASCII, and this skips UTF-8 decoding.
-  // The bundle is a function expression (exports, require, module, __filename, __dirname) => ...
-  const source = fs.readFileSync(bundle, 'latin1');
-  const stat = fs.statSync(bundle);
+  // The bundle is a function expression (exports, require, module, __filename, __dirname, loader) => ...
+  const source = latin1Slice.call(bytes, 0, size);
   // The bundle's size and mtime, so a cache made for another build is never used (V8 itself only checks the length).
-  const stamp = Buffer.from(`fromscratch-code-cache ${stat.size} ${Math.trunc(stat.mtimeMs)}\n`);
+  const stamp = `fromscratch-code-cache ${size} ${Math.trunc(mtimeMs)}\n`;
   let cached;
   if (useCache) {
     try {
-      const bytes = fs.readFileSync(cacheFile);
-      if (bytes.subarray(0, stamp.length).equals(stamp)) cached = bytes.subarray(stamp.length);
+      const cache = readWhole(cacheFile).bytes;
+      if (latin1Slice.call(cache, 0, Math.min(stamp.length, cache.length)) === stamp) cached = cache.subarray(stamp.length);
     } catch {
       // No cache yet: compile, and write one at exit.
     }
@@ -79,15 +91,32 @@ function loadBundle(name) {
     process.once('exit', () => writeCache(cacheFile, stamp, script));
   }
   const bundleModule = { exports: {} };
-  script.runInThisContext()(bundleModule.exports, require, bundleModule, bundle, bundleDir);
+  script.runInThisContext()(bundleModule.exports, require, bundleModule, bundle, bundleDir, { loadBundle, linked });
   loaded.set(name, bundleModule.exports);
   return bundleModule.exports;
+}
+
+/** A file's bytes, with its size and mtime from the same open. */
+function readWhole(file) {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY);
+  try {
+    const { size, mtimeMs } = fs.fstatSync(fd);
+    const bytes = new Uint8Array(size);
+    for (let done = 0; done < size; ) {
+      const got = fs.readSync(fd, bytes, done, size - done, done);
+      if (got === 0) throw new Error(`${file} shrank while it was read`);
+      done += got;
+    }
+    return { bytes, size, mtimeMs };
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function writeCache(cacheFile, stamp, script) {
   const temp = `${cacheFile}.${process.pid}.${Date.now()}.tmp`;
   try {
-    fs.writeFileSync(temp, Buffer.concat([stamp, script.createCachedData()]));
+    fs.writeFileSync(temp, Buffer.concat([Buffer.from(stamp, 'latin1'), script.createCachedData()]));
     fs.renameSync(temp, cacheFile);
   } catch {
     try {
@@ -117,7 +146,6 @@ function setV8Flags(flags) {
   }
 }
 
-// Set before any bundle runs: the inspect bundle finds loadBundle here when it hands a command line over.
 module.exports = { loadBundle };
-// Run as a program: the command line. Required (by an inspect worker's script, or a bundle): loadBundle.
+// Run as a program: the command line. Required (by an inspect worker's script): loadBundle.
 if (require.main === module) loadBundle(process.argv[2] === 'inspect' ? 'inspect' : 'fromscratch').run();

@@ -7,17 +7,24 @@
 // initialisers in the bundle, so `inspect` never runs them. The library
 // entry (dist/index.js) stays unbundled and typed.
 //
-// Two bundles of the same entry: dist/bundle/fromscratch.cjs, the whole
-// CLI, and dist/bundle/inspect.cjs, which bin starts for `inspect`. A code
-// cache costs by what it holds, and a bundle's top level declares every
-// function it has (esbuild hoists them): the whole CLI's cache took ~4.5 ms
-// to read, inspect's takes ~3. The inspect bundle leaves out the modules
-// that commands load late (LATE_MODULES); in their place a module that
-// hands the command line over to the whole CLI, so the one such path
-// inspect has (an input inside an image) runs there, unchanged.
+// Three bundles. dist/bundle/fromscratch.cjs is the whole CLI;
+// dist/bundle/inspect.cjs, which bin starts for `inspect`, holds the code
+// inspect runs on every file. A code cache costs by what it holds, and a
+// bundle's top level declares every function it has (esbuild hoists them):
+// the whole CLI's cache took ~4.5 ms to read, inspect's ~3. The inspect
+// bundle leaves out two kinds of module:
+// - those commands load late (LATE_MODULES): in their place a module that
+//   hands the command line over to the whole CLI, so the one such path
+//   inspect has (an input inside an image) runs there, unchanged;
+// - those only some inputs need (INSPECT_LATER: the library search, the
+//   Mach-O and PE readers, Go source directories), which are in
+//   dist/bundle/inspect-more.cjs, loaded with its own cache the first time
+//   an input needs one. Its modules use the inspect bundle's instances of
+//   every module both need (one FormatError class, one of each cache), so
+//   no module is in both.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
@@ -47,6 +54,37 @@ const bundleRequire = {
 const LATE_MODULES = ['cli/inspect-image-path', 'cli/build-run', 'cli/check-run', 'cli/copy-run', 'cli/dockerfile-run'];
 
 /**
+ * Inspect's modules that only some inputs need, loaded with import() where
+ * they are needed: the loader's library search (dynamic binaries), the
+ * Mach-O and PE readers, and Go source directories (the go command). A
+ * static Go binary, what inspect is mostly asked about, needs none of them.
+ */
+const INSPECT_LATER = ['linker/resolve', 'macho/parse', 'pe/parse', 'analysis/inspect-source'];
+
+/**
+ * Resolves the imports of `modules` (paths under src/, without extension)
+ * into `namespace`, and fails the build for any that is imported
+ * statically: its stand-in would then be used as though it were the module.
+ */
+function standInFor(modules, namespace) {
+  const filter = new RegExp(`/(${modules.map((m) => m.split('/').pop()).join('|')})\\.js$`);
+  const onResolve = (args) => {
+    const resolved = join(args.resolveDir, args.path).replace(/\.js$/, '');
+    const module = modules.find((m) => resolved.endsWith(join('src', m)));
+    if (module === undefined) return undefined;
+    if (args.kind !== 'dynamic-import') throw new Error(`bundle-cli: ${args.importer} imports ${module} statically; it is loaded with import() only`);
+    return { path: module, namespace };
+  };
+  return { filter, onResolve };
+}
+
+/**
+ * Every bundle is the function bin compiles (WRAPPER_HEAD), called with
+ * bin's loader as `__fromscratchLoader`: { loadBundle(name, linked), linked }.
+ */
+const LOADER = '__fromscratchLoader';
+
+/**
  * In the inspect bundle, each of LATE_MODULES is a module with the same
  * export names (read off the compiled module), each of them a function
  * that runs the whole command line again in the whole CLI's bundle, loaded
@@ -59,21 +97,12 @@ function handOverLateModules() {
   return {
     name: 'hand-over-late-modules',
     setup(b) {
-      const late = new RegExp(`/(${LATE_MODULES.map((m) => m.split('/').pop()).join('|')})\\.js$`);
-      b.onResolve({ filter: late }, (args) => {
-        const resolved = join(args.resolveDir, args.path).replace(/\.js$/, '');
-        const module = LATE_MODULES.find((m) => resolved.endsWith(join('src', m)));
-        if (module === undefined) return undefined;
-        // A module imported statically is not late: its stand-in would be called as though it were the module.
-        if (args.kind !== 'dynamic-import') throw new Error(`bundle-cli: ${args.importer} imports ${module} statically; LATE_MODULES are loaded with import() only`);
-        return { path: module, namespace: 'hand-over' };
-      });
+      const late = standInFor(LATE_MODULES, 'hand-over');
+      b.onResolve({ filter: late.filter }, late.onResolve);
       b.onResolve({ filter: /^hand-over$/ }, () => ({ path: 'hand-over', namespace: 'hand-over' }));
       b.onLoad({ filter: /.*/, namespace: 'hand-over' }, async (args) => {
         if (args.path === 'hand-over') {
-          // The bundle's require is bin's own: the path is made absolute from the bundle's directory.
-          const bin = `require('node:path').join(__dirname, ${JSON.stringify(BIN_FROM_BUNDLES)})`;
-          return { contents: `export function handOver() {\n  require(${bin}).loadBundle('fromscratch').run();\n  return new Promise(() => {});\n}\n`, loader: 'js' };
+          return { contents: `export function handOver() {\n  ${LOADER}.loadBundle('fromscratch').run();\n  return new Promise(() => {});\n}\n`, loader: 'js' };
         }
         const names = Object.keys(await import(pathToFileURL(join('dist', `${args.path}.js`)).href)).filter((n) => n !== 'default');
         return { contents: `import { handOver } from 'hand-over';\n${names.map((n) => `export const ${n} = handOver;`).join('\n')}\n`, loader: 'js' };
@@ -82,20 +111,77 @@ function handOverLateModules() {
   };
 }
 
-/** bin/fromscratch.js, the bundles' loader, from dist/bundle (the hand-over and the inspect worker load bundles through it). */
+/**
+ * In the inspect bundle, each of INSPECT_LATER is the module of that name
+ * in inspect-more.cjs, which bin loads (once a thread) on the first import.
+ * The inspect bundle lends it its own modules that inspect-more's import
+ * (`shared`, as metafile paths: src/errors.ts...), each as an object of
+ * its exports made on that first import: namespace objects, made at load
+ * for every run, cost more than inspect-more saved.
+ */
+function loadLaterModules(shared) {
+  return {
+    name: 'load-later-modules',
+    setup(b) {
+      const later = standInFor(INSPECT_LATER, 'inspect-later');
+      b.onResolve({ filter: later.filter }, later.onResolve);
+      b.onResolve({ filter: /^inspect-lent-modules$/ }, () => ({ path: 'lent-modules', namespace: 'inspect-lent-modules' }));
+      b.onLoad({ filter: /.*/, namespace: 'inspect-lent-modules' }, async () => {
+        const exports = await Promise.all(shared.map(async (m) => Object.keys(await import(pathToFileURL(m.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js')).href))));
+        const imports = shared.map((m, i) => `import { ${exports[i].map((name) => `${name} as m${i}_${name}`).join(', ')} } from ${JSON.stringify(`./${m}`)};`);
+        const objects = shared.map((m, i) => `${JSON.stringify(m)}: { ${exports[i].map((name) => `${name}: m${i}_${name}`).join(', ')} }`);
+        return {
+          contents: `${imports.join('\n')}\nlet lent;\nexport function lentModules() {\n  return (lent ??= { ${objects.join(', ')} });\n}\n`,
+          loader: 'js',
+          resolveDir: process.cwd(),
+        };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'inspect-later' }, (args) => ({
+        contents: `const { lentModules } = require('inspect-lent-modules');\nmodule.exports = ${LOADER}.loadBundle('inspect-more', lentModules()).later[${JSON.stringify(args.path)}];\n`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * inspect-more.cjs: INSPECT_LATER and the modules only they need. An
+ * import of a module the inspect bundle holds (`core`, metafile paths) is
+ * that bundle's instance, lent through bin; each such module is added to
+ * `shared`.
+ */
+function laterFromCore(core, shared) {
+  return {
+    name: 'later-from-core',
+    setup(b) {
+      b.onResolve({ filter: /^inspect-more-entry$/ }, () => ({ path: 'entry', namespace: 'inspect-more-entry' }));
+      b.onLoad({ filter: /.*/, namespace: 'inspect-more-entry' }, () => ({
+        contents: `${INSPECT_LATER.map((m, i) => `import * as l${i} from ${JSON.stringify(`./src/${m}.ts`)};`).join('\n')}\nexport const later = { ${INSPECT_LATER.map((m, i) => `${JSON.stringify(m)}: l${i}`).join(', ')} };\n`,
+        loader: 'js',
+        resolveDir: process.cwd(),
+      }));
+      b.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const module = relative(process.cwd(), join(args.resolveDir, args.path)).replace(/\.js$/, '.ts');
+        if (!core.has(module)) return undefined;
+        shared.add(module);
+        return { path: module, namespace: 'inspect-core' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'inspect-core' }, (args) => ({ contents: `module.exports = ${LOADER}.linked[${JSON.stringify(args.path)}];\n`, loader: 'js' }));
+    },
+  };
+}
+
+/** bin/fromscratch.js, the bundles' loader, from dist/bundle (the inspect worker's script loads the inspect bundle through it). */
 const BIN_FROM_BUNDLES = '../../bin/fromscratch.js';
 
-/** What bin/fromscratch.js passes a bundle, as Node passes a CommonJS module. */
-const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname) {';
+/** What bin/fromscratch.js passes a bundle: what Node passes a CommonJS module, and its loader. */
+const WRAPPER_HEAD = `(function (exports, require, module, __filename, __dirname, ${LOADER}) {`;
 const WRAPPER_TAIL = '})';
 
-rmSync('dist/bundle', { recursive: true, force: true });
-for (const [name, plugins] of [
-  ['fromscratch', [bundleRequire]],
-  ['inspect', [bundleRequire, handOverLateModules()]],
-]) {
-  await build({
-    entryPoints: { [name]: 'src/cli/bundle-entry.ts' },
+/** esbuild's options for bundle `name` from `entry`. */
+function bundleOptions(name, entry, plugins) {
+  return {
+    entryPoints: { [name]: entry },
     outdir: 'dist/bundle',
     outExtension: { '.js': '.cjs' },
     bundle: true,
@@ -111,7 +197,18 @@ for (const [name, plugins] of [
     sourcemap: 'linked',
     logLevel: 'warning',
     plugins,
-  });
+  };
+}
+
+rmSync('dist/bundle', { recursive: true, force: true });
+await build(bundleOptions('fromscratch', 'src/cli/bundle-entry.ts', [bundleRequire]));
+// The inspect bundle twice: first to learn which modules it holds, then with those inspect-more uses lent out.
+const inspectModules = await build({ ...bundleOptions('inspect', 'src/cli/bundle-entry.ts', [bundleRequire, handOverLateModules(), loadLaterModules([])]), write: false, metafile: true });
+const shared = new Set();
+await build(bundleOptions('inspect-more', 'inspect-more-entry', [bundleRequire, laterFromCore(new Set(Object.keys(inspectModules.metafile.inputs)), shared)]));
+await build(bundleOptions('inspect', 'src/cli/bundle-entry.ts', [bundleRequire, handOverLateModules(), loadLaterModules([...shared].sort())]));
+
+for (const name of ['fromscratch', 'inspect', 'inspect-more']) {
   const file = `dist/bundle/${name}.cjs`;
   // The loader reads a bundle as latin1, which skips UTF-8 decoding (~1 ms
   // of every start-up), so the bundle must be ASCII. esbuild escapes
@@ -128,10 +225,10 @@ for (const [name, plugins] of [
 writeFileSync('dist/bundle/inspect-worker.cjs', `'use strict';\nrequire(${JSON.stringify(BIN_FROM_BUNDLES)}).loadBundle('inspect').startInspectWorker();\n`);
 
 /**
- * The training runs. Inspect's bundle: inspect a dynamic C++ program (node
- * itself) and, when the install brought one, a Go binary (esbuild's), so
- * the cache holds the code inspect runs on both kinds, not just the top
- * level. Text output, so the renderer is in the cache too (--json adds no
+ * The training runs. Inspect's bundles: inspect a dynamic C++ program (node
+ * itself, whose libraries load inspect-more) and, when the install brought
+ * one, a Go binary (esbuild's), so the caches hold the code inspect runs on
+ * both kinds, not just the top level. Text output, so the renderer is in the cache too (--json adds no
  * code of its own). The whole CLI's: a Dockerfile for that Go binary (the
  * help text without one); the functions of other commands are compiled
  * when they first run, as before there were caches.
@@ -141,14 +238,16 @@ function installedGoBinary() {
   return platforms.map((p) => join('node_modules/@esbuild', p, 'bin', 'esbuild')).find((esbuild) => existsSync(esbuild));
 }
 const goBinary = installedGoBinary();
-for (const [name, args] of [
-  ['inspect', ['inspect', '--fail-on', 'none', process.execPath, ...(goBinary === undefined ? [] : [goBinary])]],
-  ['fromscratch', goBinary === undefined ? ['--help'] : ['dockerfile', goBinary]],
+for (const [names, args] of [
+  [['inspect', 'inspect-more'], ['inspect', '--fail-on', 'none', process.execPath, ...(goBinary === undefined ? [] : [goBinary])]],
+  [['fromscratch'], goBinary === undefined ? ['--help'] : ['dockerfile', goBinary]],
 ]) {
   const training = spawnSync(process.execPath, ['bin/fromscratch.js', ...args], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, FROMSCRATCH_CODE_CACHE: '1' },
   });
-  if (training.status !== 0) throw new Error(`bundle-cli: the training run of ${name}.cjs failed (exit ${training.status})`);
-  if (!existsSync(`dist/bundle/${name}.cjs.cache`)) console.warn(`bundle-cli: no code cache was written for ${name}.cjs; it runs without one`);
+  if (training.status !== 0) throw new Error(`bundle-cli: the training run of ${names[0]}.cjs failed (exit ${training.status})`);
+  for (const name of names) {
+    if (!existsSync(`dist/bundle/${name}.cjs.cache`)) console.warn(`bundle-cli: no code cache was written for ${name}.cjs; it runs without one`);
+  }
 }

@@ -1,6 +1,6 @@
 import type { OpenedBinary } from '../binary/open.js';
 import type { RootFS } from '../fs/rootfs.js';
-import { resolveLibraries, type LinkerSession } from '../linker/index.js';
+import type { LinkerSession } from '../linker/session.js';
 import { readBinaryFacts, type BinaryFacts } from './binary-facts.js';
 import { linkFindings, linkNeeds, type LinkFacts } from './findings.js';
 import { cgoFindings } from './go-findings.js';
@@ -42,6 +42,8 @@ export async function completeAnalysis(facts: BinaryFacts, options: AnalyseOptio
   let interpreterFound: boolean | null = null;
   if (executable !== null && (executable.interpreter !== null || executable.needed.length > 0)) {
     const inRootPath = await options.inRootPath();
+    // The loader's search loads with the first dynamic binary: a static one (most Go programs) never needs it.
+    const { resolveLibraries } = await import('../linker/resolve.js');
     const resolved = await resolveLibraries(options.root, inRootPath, { executable, session: options.session });
     interpreterFound = resolved.interpreter ? resolved.interpreter.found : null;
     report = {

@@ -1,7 +1,8 @@
 import type { ExecutableLayout } from '../binary/layout.js';
 import type { OpenedBinary } from '../binary/open.js';
 import { analyseCgo, readGoInfo, type GoInfo } from '../golang/index.js';
-import { loadedObjectFromElf, type LoadedObject } from '../linker/index.js';
+import { loadedObjectFromElf } from '../linker/load-object.js';
+import type { LoadedObject } from '../linker/types.js';
 import { goRuntimeNeeds, readGoEvidence, type GoNeed } from './needs.js';
 import { glibcNssImports } from './nss.js';
 import { emptyReport, type InspectReport } from './report.js';

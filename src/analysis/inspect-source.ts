@@ -1,19 +1,8 @@
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { describeError } from '../errors.js';
 import { analyseGoSource } from './go-source.js';
 import { recommendBase } from './recommend.js';
 import { emptyReport, type Finding, type InspectReport } from './report.js';
-
-/** A directory is Go source, not a tree of binaries to scan, when it holds a go.mod or .go files of its own. */
-export async function isGoSourceDir(dir: string): Promise<boolean> {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    names = [];
-  }
-  return names.some((n) => n === 'go.mod' || (n.endsWith('.go') && !n.endsWith('_test.go')));
-}
 
 /**
  * `inspect ./cmd/server`: what the program will be before it is built,

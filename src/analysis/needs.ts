@@ -166,8 +166,8 @@ export function goRuntimeNeeds(evidence: GoEvidence): GoNeed[] {
   return needs;
 }
 
-/** Longest mention looked for, so a match cut by a chunk boundary is still seen. */
-const MENTION_CONTEXT = Math.max(1, ...NEED_MENTIONS.map((m) => Buffer.byteLength(m)));
+/** Longest mention looked for, so a match cut by a chunk boundary is still seen (worked out on the first search: most runs search none). */
+let mentionContext: number | undefined;
 const READ_ONLY_SECTIONS = ['.rodata', '__rodata', '__cstring', '.rdata'];
 
 /**
@@ -180,7 +180,8 @@ export async function findMentions(layout: ExecutableLayout, texts: readonly str
   if (texts.length === 0) return found;
   const needles = texts.map((t) => Buffer.from(t, 'utf8'));
   for (const span of dataSpans(layout, READ_ONLY_SECTIONS)) {
-    await scanSpan(layout.source, span, needles, MENTION_CONTEXT, 1 << 16, (hit) => {
+    mentionContext ??= Math.max(1, ...NEED_MENTIONS.map((m) => Buffer.byteLength(m)));
+    await scanSpan(layout.source, span, needles, mentionContext, 1 << 16, (hit) => {
       found.add(texts[hit.needle] as string);
       return found.size === texts.length;
     });

@@ -1,6 +1,6 @@
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
-import { isGoSourceDir } from './inspect-source.js';
+import { isGoSourceDir } from './go-source-dir.js';
 
 /**
  * Expands the command line's inputs into the list of files to inspect. A

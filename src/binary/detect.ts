@@ -1,5 +1,5 @@
-import { isMachO } from '../macho/index.js';
-import { isPe, peSignatureOffset } from '../pe/index.js';
+import { isMachO } from '../macho/magic.js';
+import { isPe, peSignatureOffset } from '../pe/magic.js';
 import type { BinaryFormat } from './identity.js';
 
 /**

@@ -1,7 +1,5 @@
 import type { ElfFile } from '../elf/types.js';
 import { parseElf } from '../elf/index.js';
-import { parseMachO } from '../macho/index.js';
-import { parsePe } from '../pe/index.js';
 import type { ByteSource } from '../io/source.js';
 import { detectFormat } from './detect.js';
 import type { BinaryIdentity } from './identity.js';
@@ -27,11 +25,14 @@ export async function openExecutable(source: ByteSource): Promise<OpenedBinary |
       const elf = await parseElf(source);
       return { kind: 'elf', identity: elf.identity, layout: elf.layout, stripped: elf.stripped, elf };
     }
+    // The Mach-O and PE readers load with their first file: most runs see only ELF.
     case 'macho': {
+      const { parseMachO } = await import('../macho/parse.js');
       const m = await parseMachO(source);
       return { kind: 'macho', identity: m.identity, layout: m.layout, stripped: m.stripped };
     }
     case 'pe': {
+      const { parsePe } = await import('../pe/parse.js');
       const p = await parsePe(source);
       return { kind: 'pe', identity: p.identity, layout: p.layout, stripped: p.stripped };
     }

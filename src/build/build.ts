@@ -12,7 +12,7 @@ import { LinkerSession } from '../linker/index.js';
 import { assembleImage, platformOf, type AssembledImage } from './assemble.js';
 import { openBase, planOnBase, type OpenedBase } from './base.js';
 import { buildGoSource, type CgoStrategy } from './go-build.js';
-import { isGoSourceDir } from '../analysis/inspect-source.js';
+import { isGoSourceDir } from '../analysis/go-source-dir.js';
 import { memoryIndex } from './index-image.js';
 import { withBlobProgress } from './progress-image.js';
 import type { Progress } from '../cli/progress.js';

@@ -1,11 +1,10 @@
 import { createRequire } from 'node:module';
 import { completeFileFacts, readFileFacts, type FileFacts } from '../analysis/inspect.js';
-import { inspectGoSource } from '../analysis/inspect-source.js';
 import { newNssImportsCache, nssImportsVisitor } from '../analysis/nss.js';
 import type { InspectReport } from '../analysis/report.js';
 import { InOrder, type ScanTarget } from '../analysis/scan.js';
 import { CachedRootFS, HostRootFS } from '../fs/index.js';
-import { LinkerSession } from '../linker/index.js';
+import { LinkerSession } from '../linker/session.js';
 import { HelperThreads } from './helper-threads.js';
 
 export type InspectTask = ScanTarget;
@@ -16,7 +15,10 @@ export type InspectTask = ScanTarget;
  * is analysed whole here.
  */
 export async function readTask(task: InspectTask): Promise<FileFacts> {
-  return task.goSource ? { report: await inspectGoSource(task.path) } : readFileFacts(task.path, task.discovered);
+  if (!task.goSource) return readFileFacts(task.path, task.discovered);
+  // Loaded for Go source directories only: it runs the go command, which inspecting binaries never needs.
+  const { inspectGoSource } = await import('../analysis/inspect-source.js');
+  return { report: await inspectGoSource(task.path) };
 }
 
 /** The second half: a report from what readTask gave, on the thread that holds the root's caches. */

@@ -1,3 +1,5 @@
+import { decodeUtf8 } from '../io/bytes.js';
+
 /**
  * Go's string quoting rules (strconv.Quote, strconv.Unquote,
  * strconv.QuotedPrefix), written from the language spec and the strconv
@@ -71,8 +73,8 @@ function quoteWith(text: string, quote: '"' | "'"): string {
   return out + quote;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
-const encoder = new TextEncoder();
+/** Made on the first unquote that needs it: most runs unquote nothing. */
+let encoder: InstanceType<typeof TextEncoder> | undefined;
 
 const SIMPLE_UNESCAPES: Readonly<Record<string, number>> = {
   a: 0x07,
@@ -107,7 +109,7 @@ export function goUnquote(literal: string): string {
   if (quote !== '"') throw new GoQuoteError('not a quoted string');
   const bytes: number[] = [];
   const pushText = (s: string): void => {
-    for (const b of encoder.encode(s)) bytes.push(b);
+    for (const b of (encoder ??= new TextEncoder()).encode(s)) bytes.push(b);
   };
   let i = 0;
   while (i < body.length) {
@@ -149,7 +151,7 @@ export function goUnquote(literal: string): string {
       throw new GoQuoteError(`unknown escape \\${e}`);
     }
   }
-  return utf8.decode(new Uint8Array(bytes));
+  return decodeUtf8(new Uint8Array(bytes));
 }
 
 /** strconv.QuotedPrefix: the quoted literal `text` starts with, or a GoQuoteError. */

@@ -77,19 +77,34 @@ export class ByteView {
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+/**
+ * Node's own decoders behind Buffer's toString, which take any Uint8Array.
+ * Called directly: Buffer.from(...).toString() and TextDecoder run
+ * JavaScript of Node's around them (encoding lookups, validation) that a
+ * run compiles the first time it calls it, a cost every start-up paid for
+ * the one or two strings it decodes.
+ */
+interface NativeDecoders {
+  latin1Slice(this: Uint8Array, start: number, end: number): string;
+  utf8Slice(this: Uint8Array, start: number, end: number): string;
+}
+const { latin1Slice, utf8Slice } = Buffer.prototype as unknown as NativeDecoders;
 
 /**
- * UTF-8 text of `bytes`. Nearly every string in a binary (section, symbol
- * and library names) is ASCII, and a TextDecoder call costs about a
- * microsecond before it does anything: the ASCII case is built directly.
- * buffer.isAscii and fromCharCode.apply over the array, not a loop per byte
- * and a spread: half the time for a scan's ~1,600 library and section
- * names, which run cold.
+ * UTF-8 text of `bytes`, as TextDecoder('utf-8') gives it: an invalid
+ * sequence becomes U+FFFD, and a leading byte-order mark is dropped.
+ * Nearly every string in a binary (section, symbol and library names) is
+ * ASCII, and the ASCII case is built directly: buffer.isAscii and
+ * fromCharCode.apply over the array, not a loop per byte and a spread
+ * (half the time for a scan's ~1,600 library and section names, which run
+ * cold).
  */
 export function decodeUtf8(bytes: Uint8Array): string {
   if (bytes.length <= 64 && isAscii(bytes)) return String.fromCharCode.apply(null, bytes as unknown as number[]);
-  return asciiText(bytes) ?? utf8.decode(bytes);
+  const ascii = asciiText(bytes);
+  if (ascii !== null) return ascii;
+  const text = utf8Slice.call(bytes, 0, bytes.length);
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /**
@@ -108,7 +123,7 @@ export function asciiText(bytes: Uint8Array): string | null {
  * string's native searches and regular expressions.
  */
 export function latin1Text(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+  return latin1Slice.call(bytes, 0, bytes.length);
 }
 
 /** Number.MAX_SAFE_INTEGER as a bigint, made once: a BigInt() per comparison was an allocation per header field. */

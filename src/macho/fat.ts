@@ -11,20 +11,6 @@ export interface FatArch {
   readonly size: number;
 }
 
-/**
- * True when the first eight bytes are a fat header and not a Java class file:
- * both start with CAFEBABE, but a fat header follows it with a small
- * architecture count where a class file has its version (major >= 45).
- */
-export function isFatHeader(head: Uint8Array): boolean {
-  if (head.length < FAT_HEADER_SIZE) return false;
-  const view = new ByteView(head, false, 'fat header');
-  const magic = view.u32(0);
-  if (magic !== FAT_MAGIC && magic !== FAT_MAGIC_64) return false;
-  const count = view.u32(4);
-  return count >= 1 && count <= MAX_FAT_ARCHES;
-}
-
 /** Reads the architecture table of a fat file; every slice is checked to lie inside the file. */
 export async function readFatArches(source: ByteSource): Promise<FatArch[]> {
   const name = source.name;

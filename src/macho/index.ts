@@ -1,2 +1,3 @@
 export type { MachOFile, MachOHeader, MachOSlice } from './types.js';
-export { isMachO, parseMachO } from './parse.js';
+export { isMachO } from './magic.js';
+export { parseMachO } from './parse.js';

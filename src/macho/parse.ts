@@ -2,17 +2,10 @@ import { FormatError } from '../errors.js';
 import { ByteView } from '../io/bytes.js';
 import { SliceSource, type ByteSource } from '../io/source.js';
 import { FAT_MAGIC, FAT_MAGIC_64, goArchForCpuType } from './constants.js';
-import { isFatHeader, readFatArches } from './fat.js';
-import { parseThinMachO, thinMagicKind } from './thin.js';
+import { readFatArches } from './fat.js';
+import { thinMagicKind } from './magic.js';
+import { parseThinMachO } from './thin.js';
 import type { MachOFile, MachOSlice } from './types.js';
-
-
-/** True when `head` (the first bytes of a file, at least 8) starts like a thin or fat Mach-O. */
-export function isMachO(head: Uint8Array): boolean {
-  if (head.length < 4) return false;
-  if (thinMagicKind(new ByteView(head, false, 'magic').u32(0))) return true;
-  return isFatHeader(head);
-}
 
 /**
  * Parses a thin or fat Mach-O. A fat file is read through its first

@@ -18,10 +18,6 @@ import {
   LOAD_COMMAND_HEADER_SIZE,
   MACH_HEADER_64_SIZE,
   MACH_HEADER_SIZE,
-  MH_CIGAM,
-  MH_CIGAM_64,
-  MH_MAGIC,
-  MH_MAGIC_64,
   NLIST_64_SIZE,
   NLIST_SIZE,
   SECTION_64_SIZE,
@@ -37,24 +33,9 @@ import {
   goOsForPlatform,
   isZeroFillSection,
 } from './constants.js';
+import { thinMagicKind } from './magic.js';
 import { readMachOSymbols, type SymtabLocation } from './symbols.js';
 import type { MachOFile, MachOHeader } from './types.js';
-
-/** Byte order and word size of a thin Mach-O from its first four bytes (read big-endian), or undefined. */
-export function thinMagicKind(magic: number): { is64: boolean; littleEndian: boolean } | undefined {
-  switch (magic) {
-    case MH_MAGIC:
-      return { is64: false, littleEndian: false };
-    case MH_MAGIC_64:
-      return { is64: true, littleEndian: false };
-    case MH_CIGAM:
-      return { is64: false, littleEndian: true };
-    case MH_CIGAM_64:
-      return { is64: true, littleEndian: true };
-    default:
-      return undefined;
-  }
-}
 
 /** What the load commands say, gathered in one pass. */
 interface LoadCommandFacts {

@@ -6,9 +6,6 @@ import {
   COFF_HEADER_SIZE,
   DATA_DIRECTORY_SIZE,
   DOS_HEADER_SIZE,
-  DOS_MAGIC_0,
-  DOS_MAGIC_1,
-  E_LFANEW_OFFSET,
   OPTIONAL_HEADER_LAYOUT,
   PE32_MAGIC,
   PE32_PLUS_MAGIC,
@@ -16,17 +13,12 @@ import {
   PE_SIGNATURE_SIZE,
   SECTION_HEADER_SIZE,
 } from './constants.js';
+import { peSignatureOffset } from './magic.js';
 import type { PeHeader, PeSection } from './types.js';
 
 export interface DataDirectory {
   readonly rva: number;
   readonly size: number;
-}
-
-/** e_lfanew when `head` starts with "MZ" and holds the field, else undefined. */
-export function peSignatureOffset(head: Uint8Array): number | undefined {
-  if (head.length < E_LFANEW_OFFSET + 4 || head[0] !== DOS_MAGIC_0 || head[1] !== DOS_MAGIC_1) return undefined;
-  return new ByteView(head, true, 'MS-DOS header').u32(E_LFANEW_OFFSET);
 }
 
 /** Reads the MS-DOS stub pointer, the PE signature, the COFF header and the optional header. */

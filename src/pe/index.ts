@@ -1,4 +1,4 @@
 export type { PeFile, PeHeader, PeSection } from './types.js';
 export { rvaToOffset } from './imports.js';
-export { peSignatureOffset } from './headers.js';
-export { isPe, parsePe } from './parse.js';
+export { isPe, peSignatureOffset } from './magic.js';
+export { parsePe } from './parse.js';

@@ -1,7 +1,6 @@
 import type { BinaryIdentity } from '../binary/identity.js';
 import type { ExecutableLayout, LoadRegion, MappedSection, SymbolInfo } from '../binary/layout.js';
 import type { SymbolIndex } from '../binary/symbol-index.js';
-import { ByteView } from '../io/bytes.js';
 import { checkRange, type ByteSource } from '../io/source.js';
 import { CoffStringTable } from './coff-strings.js';
 import {
@@ -11,25 +10,12 @@ import {
   IMAGE_SCN_MEM_READ,
   IMAGE_SCN_MEM_WRITE,
   PE32_PLUS_MAGIC,
-  PE_SIGNATURE,
   goArchForMachine,
 } from './constants.js';
-import { peSignatureOffset, readPeHeaders, readSectionTable } from './headers.js';
+import { readPeHeaders, readSectionTable } from './headers.js';
 import { readImportedDlls } from './imports.js';
 import { readCoffSymbols } from './symbols.js';
 import type { PeFile, PeSection } from './types.js';
-
-
-/**
- * True when `head` starts with "MZ" and holds "PE\0\0" where e_lfanew points.
- * Needs the head to reach the signature (Go puts it at 0x80; other linkers
- * within the first few hundred bytes); a shorter head gives false.
- */
-export function isPe(head: Uint8Array): boolean {
-  const at = peSignatureOffset(head);
-  if (at === undefined || at + 4 > head.length) return false;
-  return new ByteView(head, true, 'PE signature').u32(at) === PE_SIGNATURE;
-}
 
 /** Parses a PE32 or PE32+ image: headers, sections, import directory; COFF symbols are read on first lookup. */
 export async function parsePe(source: ByteSource): Promise<PeFile> {
