@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ByteView, clampOffset, decodeUtf8, MAX_SAFE_BIGINT } from './bytes.js';
+import { ByteView, clampOffset, decodeUtf8, latin1Text, MAX_SAFE_BIGINT } from './bytes.js';
 import { Rng } from '../testing/mutate.js';
 
 /** Eight bytes holding `value` in the given byte order. */
@@ -44,5 +44,36 @@ test('decodeUtf8 says what a UTF-8 TextDecoder says, ASCII or not, short or long
     const padded = new Uint8Array(length + 7);
     padded.set(bytes, 5);
     assert.equal(decodeUtf8(padded.subarray(5, 5 + length)), decoder.decode(bytes));
+  }
+});
+
+test('decodeUtf8 agrees with TextDecoder on well-formed, cut and ill-formed UTF-8, and on a leading byte-order mark', () => {
+  const decoder = new TextDecoder('utf-8', { fatal: false });
+  const encoder = new TextEncoder();
+  const rng = new Rng(11);
+  // Code points of every UTF-8 length, the edges of the surrogate range, the last one, the BOM itself.
+  const points = [0x41, 0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xe000, 0xfeff, 0xfffd, 0xffff, 0x10000, 0x1f600, 0x10ffff];
+  // Byte sequences no encoder writes: overlong forms, encoded surrogates, past U+10FFFF, lone continuations, a cut lead.
+  const illFormed = [[0xc0, 0xaf], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0x80], [0xbf, 0xbf], [0xe2, 0x82], [0xf0, 0x9f, 0x98]];
+  for (let round = 0; round < 400; round++) {
+    const parts: number[] = round % 4 === 0 ? [0xef, 0xbb, 0xbf] : [];
+    for (let k = rng.below(12); k > 0; k--) {
+      const pick = rng.below(3);
+      if (pick === 0) parts.push(...encoder.encode(String.fromCodePoint(points[rng.below(points.length)] as number)));
+      else if (pick === 1) parts.push(...(illFormed[rng.below(illFormed.length)] as number[]));
+      else parts.push(0x20 + rng.below(0x5f));
+    }
+    const bytes = Uint8Array.from(parts);
+    assert.equal(decodeUtf8(bytes), decoder.decode(bytes), Buffer.from(bytes).toString('hex'));
+  }
+});
+
+test('latin1Text gives one character a byte, whatever the bytes, for a view anywhere in its buffer', () => {
+  const rng = new Rng(5);
+  for (let round = 0; round < 50; round++) {
+    const whole = Uint8Array.from({ length: 300 }, () => rng.below(256));
+    const start = rng.below(100);
+    const view = whole.subarray(start, start + rng.below(200));
+    assert.equal(latin1Text(view), Buffer.from(view).toString('latin1'));
   }
 });
