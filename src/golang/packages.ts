@@ -46,8 +46,8 @@ interface PrefixFacts {
   readonly oneElement: boolean;
   /** The package's entry (shared by every prefix that unescapes to the same path), made at its first name. */
   entry?: PackageNames;
-  /** Whether a wanted name is in this package: the run's names are then looked at one by one. */
-  readonly wanted: boolean;
+  /** The wanted names in this package, each with its NUL (searched for in the package's runs), or undefined for none. */
+  readonly wanted: readonly string[] | undefined;
 }
 
 const MAX_REMEMBERED_PREFIXES = 20_000;
@@ -83,8 +83,8 @@ export class PackageCollector implements FunctionNameSink {
   private readonly cgoRuntime = new Set<string>();
   private readonly found = new Set<string>();
   private count = 0;
-  /** The packages of the wanted names: every name of a run has its run's package. */
-  private readonly wantedPackages = new Set<string>();
+  /** The wanted names by package, each with its NUL: every name of a run has its run's package. */
+  private readonly wantedByPackage = new Map<string, string[]>();
   private readonly prefixes = new Map<string, PrefixFacts>();
   /** Whether a wanted name is itself generated-looking: then every run's names are checked one by one. */
   private readonly wantsGenerated: boolean;
@@ -99,7 +99,10 @@ export class PackageCollector implements FunctionNameSink {
     this.wantsGenerated = [...wanted].some((name) => isGeneratedName(name));
     for (const name of wanted) {
       const split = splitFunctionName(name);
-      if (split) this.wantedPackages.add(split.package);
+      if (!split) continue;
+      const names = this.wantedByPackage.get(split.package);
+      if (names === undefined) this.wantedByPackage.set(split.package, [`${name}\0`]);
+      else names.push(`${name}\0`);
     }
   }
 
@@ -155,7 +158,8 @@ export class PackageCollector implements FunctionNameSink {
           continue;
         }
       }
-      if (facts.wanted || this.wantsGenerated) this.findWanted(text, at, end);
+      if (this.wantsGenerated) this.findEachWanted(text, at, end);
+      else if (facts.wanted !== undefined) this.findWanted(text, at, end, facts.wanted);
       this.current = facts.owner === null ? undefined : (facts.entry ??= this.entryOf(facts.owner));
       functions.take(base + at, base + end, this.countFunctions);
       at = end;
@@ -171,8 +175,27 @@ export class PackageCollector implements FunctionNameSink {
     return end + 1;
   }
 
-  /** The wanted names among the run text[start, end). */
-  private findWanted(text: string, start: number, end: number): void {
+  /**
+   * Which of `names` (a package's wanted names, each with its NUL) are names
+   * of the run text[start, end): a native search each, where a look at every
+   * name of the run (crypto/tls, net, os and time have wanted names) was a
+   * loop and a string per name.
+   */
+  private findWanted(text: string, start: number, end: number, names: readonly string[]): void {
+    const run = text.slice(start, end);
+    for (const name of names) {
+      // A match counts where a name starts: at the run's start or after a NUL.
+      for (let at = run.indexOf(name); at >= 0; at = run.indexOf(name, at + 1)) {
+        if (at === 0 || run.charCodeAt(at - 1) === 0) {
+          this.found.add(name.slice(0, -1));
+          break;
+        }
+      }
+    }
+  }
+
+  /** The wanted names among the run text[start, end), looked at one by one (for wanted names no package owns). */
+  private findEachWanted(text: string, start: number, end: number): void {
     for (let at = start; at < end; ) {
       const stop = nameEnd(text, at);
       const name = text.slice(at, stop);
@@ -208,7 +231,7 @@ export class PackageCollector implements FunctionNameSink {
   private prefixFacts(key: string): PrefixFacts {
     const owner = isGeneratedName(`${key}.`) ? null : (packageOfPrefix(key) ?? null);
     const oneElement = owner !== null && !owner.includes('/');
-    const facts: PrefixFacts = { owner, oneElement, wanted: owner !== null && this.wantedPackages.has(owner) };
+    const facts: PrefixFacts = { owner, oneElement, wanted: owner === null ? undefined : this.wantedByPackage.get(owner) };
     if (this.prefixes.size >= MAX_REMEMBERED_PREFIXES) this.prefixes.clear();
     this.prefixes.set(key, facts);
     return facts;
