@@ -127,6 +127,9 @@ function loadLaterModules(shared) {
       b.onResolve({ filter: later.filter }, later.onResolve);
       b.onResolve({ filter: /^inspect-lent-modules$/ }, () => ({ path: 'lent-modules', namespace: 'inspect-lent-modules' }));
       b.onLoad({ filter: /.*/, namespace: 'inspect-lent-modules' }, async () => {
+        // A lent export is its value when lent: a binding the module reassigns later would go stale.
+        const reassignable = shared.find((m) => /^export (let|var) /m.test(readFileSync(m, 'utf8')));
+        if (reassignable !== undefined) throw new Error(`bundle-cli: ${reassignable} exports a let or var, which inspect-more would see only as first lent`);
         const exports = await Promise.all(shared.map(async (m) => Object.keys(await import(pathToFileURL(m.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js')).href))));
         const imports = shared.map((m, i) => `import { ${exports[i].map((name) => `${name} as m${i}_${name}`).join(', ')} } from ${JSON.stringify(`./${m}`)};`);
         const objects = shared.map((m, i) => `${JSON.stringify(m)}: { ${exports[i].map((name) => `${name}: m${i}_${name}`).join(', ')} }`);
