@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Built inputs (big binaries, images, tars) kept between bench runs. */
 export const CACHE = join(REPO, '.cache', 'bench');
-/** The CLI measured: this checkout's, or another build's (BENCH_CLI=path/to/bin/fromscratch.js, e.g. an earlier commit in a worktree). */
-export const CLI = process.env.BENCH_CLI ? resolve(process.env.BENCH_CLI) : join(REPO, 'bin', 'fromscratch.js');
+/** The CLI measured: this checkout's, or another build's (BENCH_CLI=path/to/bin/fromscratch.cjs, e.g. an earlier commit in a worktree). */
+export const CLI = process.env.BENCH_CLI ? resolve(process.env.BENCH_CLI) : join(REPO, 'bin', 'fromscratch.cjs');
 export const GO = process.env.GO123 ?? '/usr/lib/go-1.23/bin/go';
 export const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 

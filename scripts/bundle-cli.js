@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles the CLI into CommonJS files that bin/fromscratch.js compiles
+// Bundles the CLI into CommonJS files that bin/fromscratch.cjs compiles
 // through V8 code caches, and writes those caches with training runs.
 // Loading ~150 small modules took longer than inspecting a 50 MB binary; a
 // bundle halved that, and the code cache halves what is left. The modules
@@ -174,10 +174,10 @@ function laterFromCore(core, shared) {
   };
 }
 
-/** bin/fromscratch.js, the bundles' loader, from dist/bundle (the inspect worker's script loads the inspect bundle through it). */
-const BIN_FROM_BUNDLES = '../../bin/fromscratch.js';
+/** bin/fromscratch.cjs, the bundles' loader, from dist/bundle (the inspect worker's script loads the inspect bundle through it). */
+const BIN_FROM_BUNDLES = '../../bin/fromscratch.cjs';
 
-/** What bin/fromscratch.js passes a bundle: what Node passes a CommonJS module, and its loader. */
+/** What bin/fromscratch.cjs passes a bundle: what Node passes a CommonJS module, and its loader. */
 const WRAPPER_HEAD = `(function (exports, require, module, __filename, __dirname, ${LOADER}) {`;
 const WRAPPER_TAIL = '})';
 
@@ -245,7 +245,7 @@ for (const [names, args] of [
   [['inspect', 'inspect-more'], ['inspect', '--fail-on', 'none', process.execPath, ...(goBinary === undefined ? [] : [goBinary])]],
   [['fromscratch'], goBinary === undefined ? ['--help'] : ['dockerfile', goBinary]],
 ]) {
-  const training = spawnSync(process.execPath, ['bin/fromscratch.js', ...args], {
+  const training = spawnSync(process.execPath, ['bin/fromscratch.cjs', ...args], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, FROMSCRATCH_CODE_CACHE: '1' },
   });

@@ -14,5 +14,5 @@ try {
   console.error(`demo: ${pkg} is not installed (run npm ci first)`);
   process.exit(2);
 }
-const run = spawnSync(process.execPath, ['bin/fromscratch.js', 'inspect', binary, ...process.argv.slice(2)], { stdio: 'inherit' });
+const run = spawnSync(process.execPath, ['bin/fromscratch.cjs', 'inspect', binary, ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(run.status ?? 2);

@@ -2,7 +2,7 @@ import { exitWhenWritten } from '../io/stdout.js';
 import { main } from './main.js';
 
 /**
- * The entry of the CommonJS bundles bin/fromscratch.js loads (the whole
+ * The entry of the CommonJS bundles bin/fromscratch.cjs loads (the whole
  * CLI's, and inspect's: scripts/bundle-cli.js). `run` is the command line;
  * `startInspectWorker` is what an inspect worker thread runs (its script,
  * dist/bundle/inspect-worker.cjs, goes through the same loader to share

@@ -9,7 +9,7 @@ import { REPO_ROOT } from '../testing/fixture-key.js';
 import { run } from '../testing/process.js';
 
 /**
- * bin/fromscratch.js starts `inspect` from a bundle of inspect's own code
+ * bin/fromscratch.cjs starts `inspect` from a bundle of inspect's own code
  * and every other command from the whole CLI's (scripts/bundle-cli.js).
  * Which bundle starts must never change what a command does: the inspect
  * bundle loads inspect-more for what only some inputs need (libraries,

@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The CLI as a user runs it (`node bin/fromscratch.js ...`), for tests that run the whole command. */
-export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'fromscratch.js');
+/** The CLI as a user runs it (`node bin/fromscratch.cjs ...`), for tests that run the whole command. */
+export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'fromscratch.cjs');
