@@ -1,9 +1,12 @@
 import type { ExecutableLayout } from '../binary/layout.js';
-import { findCgoModule } from '../knowledge/cgo-modules.js';
+import type { findCgoModule } from '../knowledge/cgo-modules.js';
 import { settingValue } from './modinfo.js';
 import { isStandardPackage, moduleOfPackage, type BuildModules } from './package-modules.js';
 import { readGoPackages, type GoPackages } from './packages.js';
 import type { GoCgo, GoInfo } from './types.js';
+
+/** Looks a module up in the table of modules known to call C (knowledge/cgo-modules). */
+type FindCgoModule = typeof findCgoModule;
 
 /**
  * Whether a Go binary really calls C, which packages do, and what to change
@@ -65,8 +68,8 @@ export function linkmodeFromLdflags(settings: readonly { key: string; value: str
   return match ? (match[1] as 'internal' | 'external') : undefined;
 }
 
-/** The fix for one package that calls C. */
-function fixFor(pkg: string, module: string): string {
+/** The fix for one package that calls C, with the table of modules known to call C. */
+function fixFor(pkg: string, module: string, findCgoModule: FindCgoModule): string {
   if (pkg === 'net') return NETGO_FIX;
   if (pkg === 'os/user') return OSUSERGO_FIX;
   if (pkg === 'plugin') return PLUGIN_FIX;
@@ -142,13 +145,16 @@ export async function analyseCgo(layout: ExecutableLayout, packages: GoPackages,
   }
 
   const modules: BuildModules = { main: build?.main ?? null, deps: build?.deps ?? [] };
-  const moduleOf = (pkg: string): string => {
+  const cCallers = callers.filter((p) => p !== 'runtime/cgo');
+  // The table of modules known to call C is loaded when a package does: a binary without cgo (most) never looks.
+  const findCgoModule = cCallers.length > 0 ? (await import('../knowledge/cgo-modules.js')).findCgoModule : undefined;
+  const moduleOf = (pkg: string, find: FindCgoModule): string => {
     if (isStandardPackage(pkg, modules)) return STD_MODULE;
-    return packages.modules[pkg] ?? moduleOfPackage(pkg, modules) ?? findCgoModule(pkg)?.module ?? '';
+    return packages.modules[pkg] ?? moduleOfPackage(pkg, modules) ?? find(pkg)?.module ?? '';
   };
-  const culprits = callers.filter((p) => p !== 'runtime/cgo').map((pkg) => {
-    const module = moduleOf(pkg);
-    return { package: pkg, module, fix: fixFor(pkg, module) };
+  const culprits = findCgoModule === undefined ? [] : cCallers.map((pkg) => {
+    const module = moduleOf(pkg, findCgoModule);
+    return { package: pkg, module, fix: fixFor(pkg, module, findCgoModule) };
   });
   if (used && culprits.length === 0) {
     // runtime/cgo with no caller of C: something imports it (or has `import "C"` without calls).
