@@ -235,6 +235,13 @@ test('needs: goMinorRange reads releases, ranges and open ranges', () => {
   assert.deepEqual(goMinorRange('go1.20+'), { min: 20, max: Number.POSITIVE_INFINITY });
   assert.equal(goMinorRange('devel go1.24-abcdef'), null);
   assert.equal(goMinorRange(null), null);
+  // Forms that only start like a range or an open range are the release they start with.
+  assert.deepEqual(goMinorRange('go1.2-1.15x'), { min: 2, max: 2 });
+  assert.deepEqual(goMinorRange('go1.20+x'), { min: 20, max: 20 });
+  assert.deepEqual(goMinorRange('go1.5-1.'), { min: 5, max: 5 });
+  assert.deepEqual(goMinorRange('go1.234'), { min: 234, max: 234 });
+  assert.equal(goMinorRange('go1.'), null);
+  assert.equal(goMinorRange('go2.1'), null);
 });
 
 test('needs: findMentions sees a string cut by the 1 MiB chunk boundary, and only in read-only data', async () => {
