@@ -23,7 +23,8 @@
 //   every module both need (one FormatError class, one of each cache), so
 //   no module is in both.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -229,9 +230,10 @@ writeFileSync('dist/bundle/inspect-worker.cjs', `'use strict';\nrequire(${JSON.s
 
 /**
  * The training runs. Inspect's bundles: inspect a dynamic C++ program (node
- * itself, whose libraries load inspect-more) and, when the install brought
- * one, a Go binary (esbuild's), so the caches hold the code inspect runs on
- * both kinds, not just the top level. Text output, so the renderer is in the cache too (--json adds no
+ * itself, whose libraries load inspect-more), when the install brought one
+ * a Go binary (esbuild's), and a small ELF with Go build info (esbuild's
+ * has none), so the caches hold the code inspect runs on these kinds, not
+ * just the top level. Text output, so the renderer is in the cache too (--json adds no
  * code of its own). The whole CLI's: a Dockerfile for that Go binary (the
  * help text without one); the functions of other commands are compiled
  * when they first run, as before there were caches.
@@ -240,9 +242,36 @@ function installedGoBinary() {
   const platforms = existsSync('node_modules/@esbuild') ? readdirSync('node_modules/@esbuild') : [];
   return platforms.map((p) => join('node_modules/@esbuild', p, 'bin', 'esbuild')).find((esbuild) => existsSync(esbuild));
 }
+/**
+ * Writes, under `dir`, an ELF whose .go.buildinfo holds a module, deps (one
+ * replaced) and quoted build settings, made with the test helpers, and
+ * returns its path: without one, the build info's parser compiled on every
+ * inspect of a Go binary.
+ */
+async function writeBuildInfoSample(dir) {
+  const { buildElf, ET } = await import(pathToFileURL(join('dist', 'testing', 'elf-builder.js')).href);
+  const { frameModinfo, inlineBlob, utf8 } = await import(pathToFileURL(join('dist', 'testing', 'go-synthetic.js')).href);
+  const modinfo = [
+    'path\texample.com/app',
+    'mod\texample.com/app\t(devel)\t',
+    'dep\tgolang.org/x/sys\tv0.1.0\th1:abc=',
+    'dep\texample.com/old\tv1.0.0\th1:def=',
+    '=>\texample.com/new\tv1.1.0\th1:ghi=',
+    'build\t-ldflags="-s -w"',
+    'build\tCGO_ENABLED=0',
+    '',
+  ].join('\n');
+  const section = { name: '.go.buildinfo', flags: 3, data: inlineBlob(utf8('go1.23.5'), frameModinfo(modinfo)) };
+  const file = join(dir, 'go-buildinfo-sample');
+  writeFileSync(file, buildElf({ type: ET.EXEC, sections: [section] }).bytes);
+  return file;
+}
+
 const goBinary = installedGoBinary();
+const trainingDir = mkdtempSync(join(tmpdir(), 'fromscratch-training-'));
+const buildInfoSample = await writeBuildInfoSample(trainingDir);
 for (const [names, args] of [
-  [['inspect', 'inspect-more'], ['inspect', '--fail-on', 'none', process.execPath, ...(goBinary === undefined ? [] : [goBinary])]],
+  [['inspect', 'inspect-more'], ['inspect', '--fail-on', 'none', process.execPath, buildInfoSample, ...(goBinary === undefined ? [] : [goBinary])]],
   [['fromscratch'], goBinary === undefined ? ['--help'] : ['dockerfile', goBinary]],
 ]) {
   const training = spawnSync(process.execPath, ['bin/fromscratch.cjs', ...args], {
@@ -254,3 +283,4 @@ for (const [names, args] of [
     if (!existsSync(`dist/bundle/${name}.cjs.cache`)) console.warn(`bundle-cli: no code cache was written for ${name}.cjs; it runs without one`);
   }
 }
+rmSync(trainingDir, { recursive: true, force: true });
