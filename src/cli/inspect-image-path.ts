@@ -12,7 +12,8 @@ import { ImageRootFS } from '../rootfs/image-fs.js';
 import { exitCodeFor, parseFailOn, type InspectCommandOptions } from './inspect-command.js';
 import { progressFor } from './progress.js';
 import { renderInspectText } from './render-inspect.js';
-import { styleFor } from './style.js';
+import { styleForTerminal } from './style.js';
+import { stdoutIsCharacterDevice } from '../io/stdout.js';
 
 /**
  * `inspect REF:/path`: a file inside an image, e.g.
@@ -119,7 +120,8 @@ export async function runInspectInImages(
   const failOn = parseFailOn(options.failOn);
   // --platform checked before anything is opened.
   const flags = referenceOptions('inspect', options);
-  const style = styleFor(process.stdout);
+  // The host inputs' rule (runInspect): colour when stdout is a character device, asked of fstat.
+  const style = styleForTerminal(stdoutIsCharacterDevice());
   const hostInputs: string[] = [];
   const wanted: ImagePath[] = [];
   for (const input of inputs) {
