@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { bigGoBinary, CACHE, CLI, GO, peakKiB, ratio, REPO, row, RUNS, walls } from './lib.js';
+import { bigGoBinary, CACHE, CLI, GO, instructions, peakKiB, ratio, REPO, row, RUNS, walls } from './lib.js';
 
 mkdirSync(CACHE, { recursive: true });
 console.log(`fromscratch bench (median of ${RUNS} runs, compared commands taking turns; ratio: median of the per-round ratios; ${process.version})`);
@@ -27,6 +27,21 @@ for (const prefix of environments) {
   row(`inspect ${(statSync(big50).size / 1e6).toFixed(0)} MB Go binary${note}`, inspect50, nodeFloor, 'node -e 0');
   row(`inspect (text) same binary${note}`, inspectText, nodeFloor, 'node -e 0');
 }
+// The same in instructions (callgrind), which the machine's load does not
+// move: the figure to compare two builds by, where wall times differ by
+// ±0.1x from run to run. Without NODE_EXTRA_CA_CERTS, as above.
+const noCaEnv = { ...process.env };
+delete noCaEnv.NODE_EXTRA_CA_CERTS;
+const countOf = (argv) => instructions(argv, noCaEnv);
+const nodeInstructions = countOf([process.execPath, '-e', '0']);
+if (nodeInstructions === undefined) console.log('instructions: valgrind is not installed');
+else {
+  const inspectInstructions = countOf([process.execPath, CLI, 'inspect', '--json', big50]);
+  if (inspectInstructions !== undefined) {
+    row(`inspect ${(statSync(big50).size / 1e6).toFixed(0)} MB Go binary, instructions`, inspectInstructions / 1e6, nodeInstructions / 1e6, 'node -e 0', 'M');
+  }
+}
+
 const [inspect50, fileGo] = walls(
   [process.execPath, CLI, 'inspect', '--json', big50],
   ['sh', '-c', `file ${big50} >/dev/null && ${GO} version -m ${big50} >/dev/null`],

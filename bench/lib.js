@@ -2,7 +2,7 @@
 // peak memory and the one output line format, so every figure reads alike.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -60,6 +60,26 @@ export function peakKiB(argv) {
   if (r.status !== 0 && r.status !== 1) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
   const lines = r.stderr.trim().split('\n');
   return Number(lines[lines.length - 1]);
+}
+
+/**
+ * Instructions `argv` runs, counted by valgrind's callgrind (undefined when
+ * valgrind is not installed): unlike wall time, the count is the same from
+ * run to run whatever else the machine does, so a change of a few percent
+ * shows. Node's start has one random term, the primality test behind its
+ * hash seed (detail::sprp, 5-30M instructions), which is subtracted.
+ */
+export function instructions(argv, env = process.env) {
+  const out = join(CACHE, `callgrind.${process.pid}.out`);
+  try {
+    const run = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, ...argv], { stdio: 'ignore', env });
+    if (run.error || (run.status !== 0 && run.status !== 1)) return undefined;
+    const annotated = spawnSync('callgrind_annotate', [out], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    const count = (pattern) => Number((pattern.exec(annotated.stdout)?.[1] ?? '0').replaceAll(',', ''));
+    return count(/^\s*([\d,]+) .*PROGRAM TOTALS/m) - count(/^\s*([\d,]+) .*detail::sprp/m);
+  } finally {
+    rmSync(out, { force: true });
+  }
 }
 
 export function ratio(a, b) {
