@@ -63,20 +63,25 @@ const LATE_MODULES = ['cli/inspect-image-path', 'cli/build-run', 'cli/check-run'
 const INSPECT_LATER = ['linker/resolve', 'macho/parse', 'pe/parse', 'analysis/inspect-source'];
 
 /**
- * Resolves the imports of `modules` (paths under src/, without extension)
- * into `namespace`, and fails the build for any that is imported
- * statically: its stand-in would then be used as though it were the module.
+ * Resolves, on builder `b`, the imports of `modules` (paths under src/,
+ * without extension) into `namespace`, and fails the build for any that is
+ * imported statically: its stand-in would then be used as though it were
+ * the module.
  */
-function standInFor(modules, namespace) {
+function standInFor(b, modules, namespace) {
   const filter = new RegExp(`/(${modules.map((m) => m.split('/').pop()).join('|')})\\.js$`);
-  const onResolve = (args) => {
+  b.onResolve({ filter }, (args) => {
     const resolved = join(args.resolveDir, args.path).replace(/\.js$/, '');
     const module = modules.find((m) => resolved.endsWith(join('src', m)));
     if (module === undefined) return undefined;
     if (args.kind !== 'dynamic-import') throw new Error(`bundle-cli: ${args.importer} imports ${module} statically; it is loaded with import() only`);
     return { path: module, namespace };
-  };
-  return { filter, onResolve };
+  });
+}
+
+/** The export names of source module `module` (a path under src/, without extension), read off its compiled module in dist/. */
+async function exportNames(module) {
+  return Object.keys(await import(pathToFileURL(join('dist', `${module}.js`)).href)).filter((n) => n !== 'default');
 }
 
 /**
@@ -98,14 +103,13 @@ function handOverLateModules() {
   return {
     name: 'hand-over-late-modules',
     setup(b) {
-      const late = standInFor(LATE_MODULES, 'hand-over');
-      b.onResolve({ filter: late.filter }, late.onResolve);
+      standInFor(b, LATE_MODULES, 'hand-over');
       b.onResolve({ filter: /^hand-over$/ }, () => ({ path: 'hand-over', namespace: 'hand-over' }));
       b.onLoad({ filter: /.*/, namespace: 'hand-over' }, async (args) => {
         if (args.path === 'hand-over') {
           return { contents: `export function handOver() {\n  ${LOADER}.loadBundle('fromscratch').run();\n  return new Promise(() => {});\n}\n`, loader: 'js' };
         }
-        const names = Object.keys(await import(pathToFileURL(join('dist', `${args.path}.js`)).href)).filter((n) => n !== 'default');
+        const names = await exportNames(args.path);
         return { contents: `import { handOver } from 'hand-over';\n${names.map((n) => `export const ${n} = handOver;`).join('\n')}\n`, loader: 'js' };
       });
     },
@@ -124,14 +128,13 @@ function loadLaterModules(shared) {
   return {
     name: 'load-later-modules',
     setup(b) {
-      const later = standInFor(INSPECT_LATER, 'inspect-later');
-      b.onResolve({ filter: later.filter }, later.onResolve);
+      standInFor(b, INSPECT_LATER, 'inspect-later');
       b.onResolve({ filter: /^inspect-lent-modules$/ }, () => ({ path: 'lent-modules', namespace: 'inspect-lent-modules' }));
       b.onLoad({ filter: /.*/, namespace: 'inspect-lent-modules' }, async () => {
         // A lent export is its value when lent: a binding the module reassigns later would go stale.
         const reassignable = shared.find((m) => /^export (let|var) /m.test(readFileSync(m, 'utf8')));
         if (reassignable !== undefined) throw new Error(`bundle-cli: ${reassignable} exports a let or var, which inspect-more would see only as first lent`);
-        const exports = await Promise.all(shared.map(async (m) => Object.keys(await import(pathToFileURL(m.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js')).href))));
+        const exports = await Promise.all(shared.map((m) => exportNames(m.replace(/^src\//, '').replace(/\.ts$/, ''))));
         const imports = shared.map((m, i) => `import { ${exports[i].map((name) => `${name} as m${i}_${name}`).join(', ')} } from ${JSON.stringify(`./${m}`)};`);
         const objects = shared.map((m, i) => `${JSON.stringify(m)}: { ${exports[i].map((name) => `${name}: m${i}_${name}`).join(', ')} }`);
         return {

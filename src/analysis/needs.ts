@@ -179,8 +179,8 @@ export async function findMentions(layout: ExecutableLayout, texts: readonly str
   const found = new Set<string>();
   if (texts.length === 0) return found;
   const needles = texts.map((t) => Buffer.from(t, 'utf8'));
+  mentionContext ??= Math.max(1, ...NEED_MENTIONS.map((m) => Buffer.byteLength(m)));
   for (const span of dataSpans(layout, READ_ONLY_SECTIONS)) {
-    mentionContext ??= Math.max(1, ...NEED_MENTIONS.map((m) => Buffer.byteLength(m)));
     await scanSpan(layout.source, span, needles, mentionContext, 1 << 16, (hit) => {
       found.add(texts[hit.needle] as string);
       return found.size === texts.length;

@@ -146,16 +146,15 @@ export async function analyseCgo(layout: ExecutableLayout, packages: GoPackages,
 
   const modules: BuildModules = { main: build?.main ?? null, deps: build?.deps ?? [] };
   const cCallers = callers.filter((p) => p !== 'runtime/cgo');
-  // The table of modules known to call C is loaded when a package does: a binary without cgo (most) never looks.
-  const findCgoModule = cCallers.length > 0 ? (await import('../knowledge/cgo-modules.js')).findCgoModule : undefined;
-  const moduleOf = (pkg: string, find: FindCgoModule): string => {
-    if (isStandardPackage(pkg, modules)) return STD_MODULE;
-    return packages.modules[pkg] ?? moduleOfPackage(pkg, modules) ?? find(pkg)?.module ?? '';
-  };
-  const culprits = findCgoModule === undefined ? [] : cCallers.map((pkg) => {
-    const module = moduleOf(pkg, findCgoModule);
-    return { package: pkg, module, fix: fixFor(pkg, module, findCgoModule) };
-  });
+  const culprits: { package: string; module: string; fix: string }[] = [];
+  if (cCallers.length > 0) {
+    // The table of modules known to call C is loaded when a package does: a binary without cgo (most) never looks.
+    const { findCgoModule } = await import('../knowledge/cgo-modules.js');
+    for (const pkg of cCallers) {
+      const module = isStandardPackage(pkg, modules) ? STD_MODULE : (packages.modules[pkg] ?? moduleOfPackage(pkg, modules) ?? findCgoModule(pkg)?.module ?? '');
+      culprits.push({ package: pkg, module, fix: fixFor(pkg, module, findCgoModule) });
+    }
+  }
   if (used && culprits.length === 0) {
     // runtime/cgo with no caller of C: something imports it (or has `import "C"` without calls).
     culprits.push({ package: 'runtime/cgo', module: STD_MODULE, fix: `build with CGO_ENABLED=0, or ${MUSL_STATIC_FIX}` });

@@ -86,8 +86,8 @@ export class PackageCollector implements FunctionNameSink {
   /** The wanted names by package, each with its NUL: every name of a run has its run's package. */
   private readonly wantedByPackage = new Map<string, string[]>();
   private readonly prefixes = new Map<string, PrefixFacts>();
-  /** Whether a wanted name is itself generated-looking: then every run's names are checked one by one. */
-  private readonly wantsGenerated: boolean;
+  /** Every wanted name with its NUL, when one is generated-looking (no package owns it): then every run is searched for them all. */
+  private readonly wantedInEveryRun: readonly string[] | undefined;
   /** The package the functions `countFunctions` is given belong to (undefined: none). */
   private current: PackageNames | undefined;
   private readonly countFunctions = (unit: number, functions: number): void => {
@@ -96,7 +96,7 @@ export class PackageCollector implements FunctionNameSink {
   };
 
   constructor(private readonly wanted: ReadonlySet<string> = new Set()) {
-    this.wantsGenerated = [...wanted].some((name) => isGeneratedName(name));
+    this.wantedInEveryRun = [...wanted].some((name) => isGeneratedName(name)) ? [...wanted].map((name) => `${name}\0`) : undefined;
     for (const name of wanted) {
       const split = splitFunctionName(name);
       if (!split) continue;
@@ -158,8 +158,8 @@ export class PackageCollector implements FunctionNameSink {
           continue;
         }
       }
-      if (this.wantsGenerated) this.findEachWanted(text, at, end);
-      else if (facts.wanted !== undefined) this.findWanted(text, at, end, facts.wanted);
+      const wanted = this.wantedInEveryRun ?? facts.wanted;
+      if (wanted !== undefined) this.findWanted(text, at, end, wanted);
       this.current = facts.owner === null ? undefined : (facts.entry ??= this.entryOf(facts.owner));
       functions.take(base + at, base + end, this.countFunctions);
       at = end;
@@ -176,8 +176,8 @@ export class PackageCollector implements FunctionNameSink {
   }
 
   /**
-   * Which of `names` (a package's wanted names, each with its NUL) are names
-   * of the run text[start, end): a native search each, where a look at every
+   * Which of `names` (wanted names, each with its NUL) are names of the run
+   * text[start, end): a native search each, where a look at every
    * name of the run (crypto/tls, net, os and time have wanted names) was a
    * loop and a string per name.
    */
@@ -191,16 +191,6 @@ export class PackageCollector implements FunctionNameSink {
           break;
         }
       }
-    }
-  }
-
-  /** The wanted names among the run text[start, end), looked at one by one (for wanted names no package owns). */
-  private findEachWanted(text: string, start: number, end: number): void {
-    for (let at = start; at < end; ) {
-      const stop = nameEnd(text, at);
-      const name = text.slice(at, stop);
-      if (this.wanted.has(name)) this.found.add(name);
-      at = stop + 1;
     }
   }
 
