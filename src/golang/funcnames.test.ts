@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { openExecutable } from '../binary/open.js';
 import { FormatError, InputError } from '../errors.js';
 import { withFile } from '../io/source.js';
-import { forEachFunctionName } from './funcnames.js';
+import { forEachFunctionName, nameChunk } from './funcnames.js';
 import { forEachFunctabName } from './functab.js';
 import { MAX_FUNCTION_NAME, readPclntabHeader } from './pclntab-header.js';
 import { readGoPackages } from './packages.js';
@@ -306,4 +306,22 @@ test('fuzz: corrupted tables of every layout give names or an InputError, never 
       }
     }
   }
+});
+
+test('nameChunk: asciiBefore is where the first byte >= 0x80 is, the whole chunk when there is none', () => {
+  const chunkOf = (bytes: Buffer) => nameChunk(bytes, bytes.toString('latin1'), 0);
+  const ascii = Buffer.from('main.main\0runtime.gopark\0', 'latin1');
+  assert.equal(chunkOf(ascii).asciiBefore, ascii.length);
+  // A middle dot in a generated name (UTF-8 C2 B7), after two ASCII names.
+  const dotted = Buffer.concat([ascii, Buffer.from('type:.eq.runtime.x\u00b74\0', 'utf8')]);
+  assert.equal(chunkOf(dotted).asciiBefore, dotted.indexOf(0xc2));
+  // Every high byte counts, 0x80 and 0xff among them, wherever it is.
+  for (const high of [0x80, 0xc2, 0xff]) {
+    for (const at of [0, 5, ascii.length - 1]) {
+      const bytes = Buffer.from(ascii);
+      bytes[at] = high;
+      assert.equal(chunkOf(bytes).asciiBefore, at, `0x${high.toString(16)} at ${at}`);
+    }
+  }
+  assert.equal(chunkOf(Buffer.alloc(0)).asciiBefore, 0);
 });
