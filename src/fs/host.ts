@@ -17,7 +17,7 @@ const MAX_PATH_BYTES = 4096;
 interface Walked {
   /** Canonical components below the root, no symlinks among them (except possibly the last when not followed). */
   readonly components: readonly string[];
-  readonly stats: Stats;
+  readonly info: FileInfo;
 }
 
 /**
@@ -46,17 +46,17 @@ export class HostRootFS implements RootFS {
 
   async lstat(path: string): Promise<FileInfo | undefined> {
     const walked = await this.walk(path, false);
-    return walked && toInfo(walked.stats);
+    return walked?.info;
   }
 
   async stat(path: string): Promise<FileInfo | undefined> {
     const walked = await this.walk(path, true);
-    return walked && toInfo(walked.stats);
+    return walked?.info;
   }
 
   async readlink(path: string): Promise<string | undefined> {
     const walked = await this.walk(path, false);
-    if (!walked || !walked.stats.isSymbolicLink()) return undefined;
+    if (walked?.info.kind !== 'symlink') return undefined;
     return this.readlinkHost(this.hostPath(walked.components));
   }
 
@@ -67,7 +67,7 @@ export class HostRootFS implements RootFS {
 
   async list(path: string): Promise<string[] | undefined> {
     const walked = await this.walk(path, true);
-    if (!walked || !walked.stats.isDirectory()) return undefined;
+    if (walked?.info.kind !== 'dir') return undefined;
     try {
       const names = readdirSync(this.hostPath(walked.components));
       return names.sort();
@@ -80,8 +80,8 @@ export class HostRootFS implements RootFS {
     const name = this.displayName(path);
     const walked = await this.walk(path, true);
     if (!walked) throw new InputError('not-found', `${name}: no such file`);
-    if (!walked.stats.isFile()) {
-      throw new InputError('io', `${name}: ${walked.stats.isDirectory() ? 'is a directory' : 'not a regular file'}`);
+    if (walked.info.kind !== 'file') {
+      throw new InputError('io', `${name}: ${walked.info.kind === 'dir' ? 'is a directory' : 'not a regular file'}`);
     }
     return FileSource.open(this.hostPath(walked.components), name);
   }
@@ -90,11 +90,11 @@ export class HostRootFS implements RootFS {
     const name = this.displayName(path);
     const walked = await this.walk(path, true);
     if (!walked) return undefined;
-    if (!walked.stats.isFile()) {
-      throw new InputError('io', `${name}: ${walked.stats.isDirectory() ? 'is a directory' : 'not a regular file'}`);
+    if (walked.info.kind !== 'file') {
+      throw new InputError('io', `${name}: ${walked.info.kind === 'dir' ? 'is a directory' : 'not a regular file'}`);
     }
     const tooBig = () => new InputError('limit', `${name}: larger than the ${maxBytes}-byte limit for a configuration file`);
-    if (walked.stats.size > maxBytes) throw tooBig();
+    if (walked.info.size > maxBytes) throw tooBig();
     // Synchronous like every other read here (see settle); node:fs/promises alone cost each start-up ~10 ms to load.
     let fd: number;
     try {
@@ -104,7 +104,7 @@ export class HostRootFS implements RootFS {
     }
     try {
       // One byte more than we accept, so a file that grew since the stat is still refused.
-      const buf = new Uint8Array(Math.min(walked.stats.size, maxBytes) + 1);
+      const buf = new Uint8Array(Math.min(walked.info.size, maxBytes) + 1);
       let done = 0;
       while (done < buf.length) {
         const bytesRead = readSync(fd, buf, done, buf.length - done, done);
@@ -149,23 +149,23 @@ export class HostRootFS implements RootFS {
     // Components still to visit, in reverse so the next one is at the end (cheap pop/push of link targets).
     const pending = splitComponents(path).reverse();
     let hops = 0;
-    let stats = await this.lstatHost(this.hostRoot, path);
-    if (!stats) return undefined;
+    let info = await this.lstatHost(this.hostRoot, path);
+    if (!info) return undefined;
     while (pending.length > 0) {
       const part = pending.pop() as string;
-      if (!stats.isDirectory()) return undefined; // ENOTDIR: "file/x" and "file/.." alike
+      if (info.kind !== 'dir') return undefined; // ENOTDIR: "file/x" and "file/.." alike
       if (part === '..') {
         // The walk holds only real directories, so popping one is the physical parent; at the root it stays.
         resolved.pop();
-        stats = await this.lstatHost(this.hostPath(resolved), path);
-        if (!stats) return undefined;
+        info = await this.lstatHost(this.hostPath(resolved), path);
+        if (!info) return undefined;
         continue;
       }
       const candidate = [...resolved, part];
-      const candidateStats = await this.lstatHost(this.hostPath(candidate), path);
-      if (!candidateStats) return undefined;
+      const candidateInfo = await this.lstatHost(this.hostPath(candidate), path);
+      if (!candidateInfo) return undefined;
       const isLast = pending.length === 0;
-      if (candidateStats.isSymbolicLink() && (!isLast || followLast)) {
+      if (candidateInfo.kind === 'symlink' && (!isLast || followLast)) {
         hops++;
         if (hops > MAX_SYMLINK_HOPS) return undefined; // ELOOP
         const target = await this.readlinkHost(this.hostPath(candidate));
@@ -174,28 +174,31 @@ export class HostRootFS implements RootFS {
         if (pending.length + targetParts.length > MAX_PATH_BYTES) return undefined;
         for (let i = targetParts.length - 1; i >= 0; i--) pending.push(targetParts[i] as string);
         if (target.startsWith('/')) resolved.length = 0;
-        stats = await this.lstatHost(this.hostPath(resolved), path);
-        if (!stats) return undefined;
+        info = await this.lstatHost(this.hostPath(resolved), path);
+        if (!info) return undefined;
         continue;
       }
       resolved.push(part);
-      stats = candidateStats;
+      info = candidateInfo;
     }
-    if (path.endsWith('/') && !stats.isDirectory()) return undefined;
-    return { components: resolved, stats };
+    if (path.endsWith('/') && info.kind !== 'dir') return undefined;
+    return { components: resolved, info };
   }
 
   /**
    * Every walk re-visits the same directories (/, /usr, /lib -> usr/lib), so
    * each host path is lstat'ed and readlink'ed once per instance: the tree
-   * is at rest (see above).
+   * is at rest (see above). What is kept is the FileInfo, not Node's Stats:
+   * a Stats holds four Dates and ten other fields (~450 bytes), and a scan
+   * of /usr/bin kept 2,200 of them, copied by every young collection
+   * until they reached the old generation.
    */
-  private readonly lstats = new PromiseMemo<Stats | undefined>(100_000);
+  private readonly lstats = new PromiseMemo<FileInfo | undefined>(100_000);
   private readonly walks = new PromiseMemo<Walked | undefined>(100_000);
   private readonly links = new PromiseMemo<string | undefined>(100_000);
 
-  private lstatHost(hostPath: string, asked: string): Promise<Stats | undefined> {
-    return this.lstats.get(hostPath, () => settle(() => lstatSync(hostPath)).catch((e: unknown) => this.missingOrThrow(e, asked)));
+  private lstatHost(hostPath: string, asked: string): Promise<FileInfo | undefined> {
+    return this.lstats.get(hostPath, () => settle(() => toInfo(lstatSync(hostPath))).catch((e: unknown) => this.missingOrThrow(e, asked)));
   }
 
   private readlinkHost(hostPath: string): Promise<string | undefined> {
