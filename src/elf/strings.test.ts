@@ -27,6 +27,23 @@ test('StringTable: a small ASCII table is held whole and getHeld answers as get 
   assert.equal(held.getHeld(table.length), undefined);
 });
 
+test('StringTable: getHeld gives long names (copied, not sliced) as get does, around the 13-character line', async () => {
+  const names = ['libstdc++.so', 'libstdc++.so.6', 'libc.so.6.1.2', '/usr/lib/x86_64-linux-gnu/libfoo.so.1', 'GLIBC_2.2.5'];
+  const table = encoder.encode(`\0${names.join('\0')}\0/a/very/long/last/name/without/nul`);
+  const source = fileWith(table);
+  const held = new StringTable(source, 16, table.length);
+  const chunked = new StringTable(source, 16, table.length);
+  assert.equal(await held.prepare(), true);
+  let index = 1;
+  for (const name of names) {
+    assert.equal(held.getHeld(index), name);
+    for (const max of [undefined, 12, 13, 14, 100]) assert.equal(held.getHeld(index, max), await chunked.get(index, max), `${name} max ${max}`);
+    index += name.length + 1;
+  }
+  assert.equal(held.getHeld(index), '/a/very/long/last/name/without/nul');
+  assert.equal(held.getHeld(index + 2), await chunked.get(index + 2));
+});
+
 test('StringTable: a table that is not ASCII is not held; get still decodes it', async () => {
   const table = encoder.encode('\0caf\u00e9\0x');
   const strings = new StringTable(fileWith(table), 16, table.length);

@@ -1,5 +1,5 @@
 import { isAscii } from 'node:buffer';
-import { decodeUtf8, latin1Text } from '../io/bytes.js';
+import { decodeUtf8, latin1Copy, latin1Text, SLICE_VIEW_MIN } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
 
 /**
@@ -112,7 +112,9 @@ export class StringTable {
     const nul = whole.indexOf('\0', index);
     const end = nul === -1 || nul > limit ? limit : nul;
     this.scanned += end - index + 1;
-    return whole.slice(index, end);
+    // A long name is copied from the bytes, not sliced: a slice would keep the
+    // whole table's text alive for as long as the name (see latin1Copy).
+    return end - index < SLICE_VIEW_MIN ? whole.slice(index, end) : latin1Copy(this.bytes, index, end);
   }
 
   /**
@@ -127,6 +129,7 @@ export class StringTable {
       const bytes = this.size === 0 ? new Uint8Array(0) : await this.source.read(this.offset, this.size);
       this.ascii = isAscii(bytes);
       this.latin1 = latin1Text(bytes);
+      this.bytes = bytes;
     }
     return this.latin1;
   }
@@ -141,6 +144,8 @@ export class StringTable {
   }
 
   private latin1: string | undefined;
+  /** The bytes `latin1` was decoded from. */
+  private bytes: Uint8Array = new Uint8Array(0);
   private ascii = false;
 
   private async chunkAt(pos: number): Promise<Uint8Array> {

@@ -126,6 +126,19 @@ export function latin1Text(bytes: Uint8Array): string {
   return latin1Slice.call(bytes, 0, bytes.length);
 }
 
+/**
+ * bytes[start, end) as a latin1 string of its own. V8 makes a slice of 13
+ * characters or more of a string a view that keeps the whole string alive:
+ * a name kept for a whole scan (a library's DT_NEEDED in the linker's
+ * cache, say) would keep the whole table it was sliced from.
+ */
+export function latin1Copy(bytes: Uint8Array, start: number, end: number): string {
+  return latin1Slice.call(bytes, start, end);
+}
+
+/** Shorter slices than this V8 copies anyway (SlicedString::kMinLength). */
+export const SLICE_VIEW_MIN = 13;
+
 /** Number.MAX_SAFE_INTEGER as a bigint, made once: a BigInt() per comparison was an allocation per header field. */
 export const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
 
