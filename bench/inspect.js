@@ -26,11 +26,6 @@ for (const prefix of environments) {
   );
   row(`inspect ${(statSync(big50).size / 1e6).toFixed(0)} MB Go binary${note}`, inspect50, nodeFloor, 'node -e 0');
   row(`inspect (text) same binary${note}`, inspectText, nodeFloor, 'node -e 0');
-  // The fastest run of each too: another process on a shared machine only
-  // ever adds time, so the fastest is the least disturbed run, what a
-  // quiet machine gives (the figure Python's timeit reports). The median
-  // of per-round ratios above moves by ~0.1x with the machine's load.
-  row(`  same, fastest runs${note}`, Math.min(...inspect50.rounds), Math.min(...nodeFloor.rounds), 'node -e 0, fastest run');
 }
 // The same in instructions (callgrind), which the machine's load does not
 // move: the figure to compare two builds by, where wall times differ by
