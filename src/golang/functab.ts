@@ -134,15 +134,22 @@ function readHeldEntries(t: HeldStretch, from: number, functab: Held, records: H
   // noteEntry written out over local variables.
   let largestOffset = entries.largestOffset;
   let largestUnit = entries.largestUnit;
+  // The bounds worked out once, not per entry (each operation here is a
+  // builtin call at V8's baseline tier). Entry i's functab field is the
+  // table's word 2i + 1: held from the window's first word, for i below
+  // `end`. Its record's name offset is `entrySize` bytes into the record,
+  // at `fieldByte` in the records window: the record must start in the
+  // window (fieldByte >= entrySize) and its `last` bytes end in it.
+  const firstWord = tableStart / 4;
+  if (2 * from + 1 < firstWord) return from;
+  const end = Math.min(nfunc, Math.floor((tableEnd - 8) / 8) + 1);
+  const fieldBase = funcdataOffset + entrySize - recordsStart;
+  const fieldMax = recordsEnd - recordsStart - last + entrySize;
   let i = from;
-  for (; i < nfunc; i++) {
-    const at = (2 * i + 1) * 4;
-    if (at < tableStart || at + 4 > tableEnd) break;
-    const funcoff = table[(at - tableStart) >>> 2] as number;
-    const func = funcdataOffset + (swap ? swapped(funcoff) : funcoff);
-    if (func < recordsStart || func + last > recordsEnd) break;
-    const fieldByte = func + entrySize - recordsStart;
-    if (fieldByte % 4 !== 0) break;
+  for (let word = 2 * from + 1 - firstWord; i < end; i++, word += 2) {
+    const funcoff = table[word] as number;
+    const fieldByte = fieldBase + (swap ? swapped(funcoff) : funcoff);
+    if (fieldByte < entrySize || fieldByte > fieldMax || fieldByte % 4 !== 0) break;
     const field = fieldByte >>> 2;
     const nameWord = record[field] as number;
     const nameOff = (swap ? swapped(nameWord) : nameWord) | 0;
