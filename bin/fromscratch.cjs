@@ -79,16 +79,31 @@ function loadBundle(name, linked) {
   if (known !== undefined) return known;
   const bundle = `${bundleDir}${path.sep}${name}.cjs`;
   const cacheFile = `${bundle}.cache`;
+  const { source, stamp, cached } = readBundle(bundle, cacheFile);
+  const script = new vm.Script(source, { filename: bundle, cachedData: cached });
+  if (useCache && plainRun && (cached === undefined || script.cachedDataRejected)) {
+    // After the run, so the cache holds the functions the run compiled, not only the top level.
+    process.once('exit', () => writeCache(cacheFile, stamp, script));
+  }
+  const bundleModule = { exports: {} };
+  script.runInThisContext()(bundleModule.exports, require, bundleModule, bundle, bundleDir, { loadBundle, linked });
+  loaded.set(name, bundleModule.exports);
+  return bundleModule.exports;
+}
+
+/**
+ * A bundle's source, the stamp its cache must start with, and the cached
+ * data when its cache file has that stamp (undefined when there is none,
+ * it is stale or unreadable, or caches are off).
+ */
+function readBundle(bundle, cacheFile) {
   const bundleFd = fs.openSync(bundle, fs.constants.O_RDONLY);
   let cacheFd;
-  let source;
-  let stamp;
-  let cached;
   try {
     const { size, mtimeMs } = fs.fstatSync(bundleFd);
     // The bundle's size and mtime, so a cache made for another build is never used (V8 itself only checks the length).
     // 64 bytes with its newline: V8 copies cached data that does not start pointer-aligned (345 KB, and their page faults).
-    stamp = `${`fromscratch-code-cache ${size} ${Math.trunc(mtimeMs)}`.padEnd(63)}\n`;
+    const stamp = `${`fromscratch-code-cache ${size} ${Math.trunc(mtimeMs)}`.padEnd(63)}\n`;
     let cacheSize = 0;
     if (useCache) {
       try {
@@ -104,28 +119,20 @@ function loadBundle(name, linked) {
     readInto(bundleFd, bytes, size, bundle);
     // latin1: the build makes sure the bundle is ASCII, and this skips UTF-8 decoding.
     // The bundle is a function expression (exports, require, module, __filename, __dirname, loader) => ...
-    source = latin1Slice.call(bytes, 0, size);
-    if (cacheFd !== undefined && cacheSize > stamp.length) {
-      try {
-        readInto(cacheFd, bytes, cacheSize, cacheFile);
-        if (latin1Slice.call(bytes, 0, stamp.length) === stamp) cached = bytes.subarray(stamp.length, cacheSize);
-      } catch {
-        // A cache that cannot be read is one to write anew.
-      }
+    const source = latin1Slice.call(bytes, 0, size);
+    if (cacheFd === undefined || cacheSize <= stamp.length) return { source, stamp, cached: undefined };
+    try {
+      readInto(cacheFd, bytes, cacheSize, cacheFile);
+    } catch {
+      // A cache that cannot be read is one to write anew.
+      return { source, stamp, cached: undefined };
     }
+    const cached = latin1Slice.call(bytes, 0, stamp.length) === stamp ? bytes.subarray(stamp.length, cacheSize) : undefined;
+    return { source, stamp, cached };
   } finally {
     fs.closeSync(bundleFd);
     if (cacheFd !== undefined) fs.closeSync(cacheFd);
   }
-  const script = new vm.Script(source, { filename: bundle, cachedData: cached });
-  if (useCache && plainRun && (cached === undefined || script.cachedDataRejected)) {
-    // After the run, so the cache holds the functions the run compiled, not only the top level.
-    process.once('exit', () => writeCache(cacheFile, stamp, script));
-  }
-  const bundleModule = { exports: {} };
-  script.runInThisContext()(bundleModule.exports, require, bundleModule, bundle, bundleDir, { loadBundle, linked });
-  loaded.set(name, bundleModule.exports);
-  return bundleModule.exports;
 }
 
 /** Reads the first `size` bytes of open file `fd` (named `file`) into `bytes`. */

@@ -272,18 +272,25 @@ async function writeBuildInfoSample(dir) {
 
 const goBinary = installedGoBinary();
 const trainingDir = mkdtempSync(join(tmpdir(), 'fromscratch-training-'));
-const buildInfoSample = await writeBuildInfoSample(trainingDir);
-for (const [names, args] of [
-  [['inspect', 'inspect-more'], ['inspect', '--fail-on', 'none', process.execPath, buildInfoSample, ...(goBinary === undefined ? [] : [goBinary])]],
-  [['fromscratch'], goBinary === undefined ? ['--help'] : ['dockerfile', goBinary]],
-]) {
-  const training = spawnSync(process.execPath, ['bin/fromscratch.cjs', ...args], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, FROMSCRATCH_CODE_CACHE: '1' },
-  });
-  if (training.status !== 0) throw new Error(`bundle-cli: the training run of ${names[0]}.cjs failed (exit ${training.status})`);
-  for (const name of names) {
-    if (!existsSync(`dist/bundle/${name}.cjs.cache`)) console.warn(`bundle-cli: no code cache was written for ${name}.cjs; it runs without one`);
+try {
+  trainCaches(await writeBuildInfoSample(trainingDir));
+} finally {
+  rmSync(trainingDir, { recursive: true, force: true });
+}
+
+/** Runs the training runs, which write the bundles' code caches at exit. */
+function trainCaches(buildInfoSample) {
+  for (const [names, args] of [
+    [['inspect', 'inspect-more'], ['inspect', '--fail-on', 'none', process.execPath, buildInfoSample, ...(goBinary === undefined ? [] : [goBinary])]],
+    [['fromscratch'], goBinary === undefined ? ['--help'] : ['dockerfile', goBinary]],
+  ]) {
+    const training = spawnSync(process.execPath, ['bin/fromscratch.cjs', ...args], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, FROMSCRATCH_CODE_CACHE: '1' },
+    });
+    if (training.status !== 0) throw new Error(`bundle-cli: the training run of ${names[0]}.cjs failed (exit ${training.status})`);
+    for (const name of names) {
+      if (!existsSync(`dist/bundle/${name}.cjs.cache`)) console.warn(`bundle-cli: no code cache was written for ${name}.cjs; it runs without one`);
+    }
   }
 }
-rmSync(trainingDir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { isAscii } from 'node:buffer';
-import { decodeUtf8, latin1Copy, latin1Text, SLICE_VIEW_MIN } from '../io/bytes.js';
+import { decodeUtf8, latin1Text, SLICE_VIEW_MIN } from '../io/bytes.js';
 import type { ByteSource } from '../io/source.js';
 
 /**
@@ -112,9 +112,9 @@ export class StringTable {
     const nul = whole.indexOf('\0', index);
     const end = nul === -1 || nul > limit ? limit : nul;
     this.scanned += end - index + 1;
-    // A long name is copied from the bytes, not sliced: a slice would keep the
-    // whole table's text alive for as long as the name (see latin1Copy).
-    return end - index < SLICE_VIEW_MIN ? whole.slice(index, end) : latin1Copy(this.bytes, index, end);
+    // A long name is decoded from the bytes, not sliced: a slice would keep the
+    // whole table's text alive for as long as the name (see latin1Text).
+    return end - index < SLICE_VIEW_MIN ? whole.slice(index, end) : latin1Text(this.bytes, index, end);
   }
 
   /**

@@ -1,12 +1,9 @@
 import type { ExecutableLayout } from '../binary/layout.js';
-import type { findCgoModule } from '../knowledge/cgo-modules.js';
+import type { CgoModule } from '../knowledge/cgo-modules.js';
 import { settingValue } from './modinfo.js';
 import { isStandardPackage, moduleOfPackage, type BuildModules } from './package-modules.js';
 import { readGoPackages, type GoPackages } from './packages.js';
 import type { GoCgo, GoInfo } from './types.js';
-
-/** Looks a module up in the table of modules known to call C (knowledge/cgo-modules). */
-type FindCgoModule = typeof findCgoModule;
 
 /**
  * Whether a Go binary really calls C, which packages do, and what to change
@@ -68,12 +65,11 @@ export function linkmodeFromLdflags(settings: readonly { key: string; value: str
   return match ? (match[1] as 'internal' | 'external') : undefined;
 }
 
-/** The fix for one package that calls C, with the table of modules known to call C. */
-function fixFor(pkg: string, module: string, findCgoModule: FindCgoModule): string {
+/** The fix for one package that calls C; `known`: its entry in the table of modules known to call C, if any. */
+function fixFor(pkg: string, known: CgoModule | undefined): string {
   if (pkg === 'net') return NETGO_FIX;
   if (pkg === 'os/user') return OSUSERGO_FIX;
   if (pkg === 'plugin') return PLUGIN_FIX;
-  const known = findCgoModule(pkg) ?? (module !== '' && module !== STD_MODULE ? findCgoModule(module) : undefined);
   if (known && known.replacements.length > 0) {
     const [first, ...others] = known.replacements;
     const alternatives = others.length > 0 ? ` (or ${others.join(', ')})` : '';
@@ -151,8 +147,11 @@ export async function analyseCgo(layout: ExecutableLayout, packages: GoPackages,
     // The table of modules known to call C is loaded when a package does: a binary without cgo (most) never looks.
     const { findCgoModule } = await import('../knowledge/cgo-modules.js');
     for (const pkg of cCallers) {
-      const module = isStandardPackage(pkg, modules) ? STD_MODULE : (packages.modules[pkg] ?? moduleOfPackage(pkg, modules) ?? findCgoModule(pkg)?.module ?? '');
-      culprits.push({ package: pkg, module, fix: fixFor(pkg, module, findCgoModule) });
+      // The package looked up once: for its module when the build info does not say, and for its fix.
+      const listed = findCgoModule(pkg);
+      const module = isStandardPackage(pkg, modules) ? STD_MODULE : (packages.modules[pkg] ?? moduleOfPackage(pkg, modules) ?? listed?.module ?? '');
+      const known = listed ?? (module !== '' && module !== STD_MODULE ? findCgoModule(module) : undefined);
+      culprits.push({ package: pkg, module, fix: fixFor(pkg, known) });
     }
   }
   if (used && culprits.length === 0) {

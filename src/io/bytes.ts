@@ -117,22 +117,16 @@ export function asciiText(bytes: Uint8Array): string | null {
 }
 
 /**
- * `bytes` as a latin1 string, one character a byte whatever the encoding,
- * decoded natively and without a copy of the bytes first: string offsets
- * are then byte offsets, and a table of names is searched with the
- * string's native searches and regular expressions.
+ * `bytes` (or bytes[start, end)) as a latin1 string, one character a byte
+ * whatever the encoding, decoded natively and without a copy of the bytes
+ * first: string offsets are then byte offsets, and a table of names is
+ * searched with the string's native searches and regular expressions. The
+ * string is one of its own: V8 makes a slice of 13 characters or more of a
+ * string a view that keeps the whole string alive, so a name kept for a
+ * whole scan (a library's DT_NEEDED in the linker's cache, say) is better
+ * decoded from the table's bytes than sliced from its text.
  */
-export function latin1Text(bytes: Uint8Array): string {
-  return latin1Slice.call(bytes, 0, bytes.length);
-}
-
-/**
- * bytes[start, end) as a latin1 string of its own. V8 makes a slice of 13
- * characters or more of a string a view that keeps the whole string alive:
- * a name kept for a whole scan (a library's DT_NEEDED in the linker's
- * cache, say) would keep the whole table it was sliced from.
- */
-export function latin1Copy(bytes: Uint8Array, start: number, end: number): string {
+export function latin1Text(bytes: Uint8Array, start = 0, end = bytes.length): string {
   return latin1Slice.call(bytes, start, end);
 }
 
