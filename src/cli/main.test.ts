@@ -198,6 +198,31 @@ test('a big scan shared with helper threads prints exactly what one thread print
   }
 });
 
+test('a scan with a helper thread piped into a reader that stops early: quiet too, though the helper left stdout non-blocking', async () => {
+  // Starting a worker makes fd 1 non-blocking: once the pipe is full, output
+  // goes through process.stdout, whose EPIPE (the reader gone while the scan
+  // still writes) is an 'error' event to handle. The reader waits half a
+  // second first, so the pipe (64 KB) is full before it goes, and the scan
+  // of 2,000 files is still running when it does.
+  const dir = mkdtempSync(join(tmpdir(), 'fromscratch-epipe-'));
+  for (let i = 0; i < 2000; i++) {
+    const target = join(dir, String(i).padStart(4, '0'));
+    try {
+      linkSync(fixture('go-static'), target);
+    } catch {
+      copyFileSync(fixture('go-static'), target);
+    }
+  }
+  const script = `'${process.execPath}' '${BIN}' inspect --json '${dir}' | (sleep 0.5; head -c 100 >/dev/null); exit \${PIPESTATUS[0]}`;
+  const r = await new Promise<Run>((resolve) => {
+    execFile('bash', ['-c', script], { env: { ...process.env, FROMSCRATCH_WORKERS: '1' } }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+  assert.equal(r.stderr, '');
+  assert.equal(r.code, 0);
+});
+
 test('output cut short by its reader (| head): the rest is dropped quietly, no stack trace', async () => {
   const child = spawn(process.execPath, [BIN, 'inspect', '--json', ...Array.from({ length: 300 }, () => fixture('go-static'))], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

@@ -12,6 +12,8 @@ import { fstatSync, writeSync } from 'node:fs';
 let useStream = false;
 /** The reader went away (`fromscratch inspect dir | head`): the rest is dropped quietly, as other tools do. */
 let closed = false;
+/** The output could not be written, for a reason other than its reader leaving: the run fails. */
+let writeFailed = false;
 
 export function writeStdout(text: string): void {
   if (closed) return;
@@ -28,15 +30,35 @@ export function writeStdout(text: string): void {
       closed = true;
       return;
     }
-    useStream = true;
+    switchToStream();
     process.stdout.write(bytes.subarray(done));
   }
 }
 
+/**
+ * From now on output goes through process.stdout. A non-blocking pipe gets
+ * there as soon as it is full (a scan's helper thread leaves fd 1
+ * non-blocking), and its reader may still go away: the stream reports that
+ * as an 'error' event, which unheard would end the run with a stack trace.
+ * EPIPE drops the rest quietly, as above; any other failure is one line on
+ * stderr and exit code 2.
+ */
+function switchToStream(): void {
+  useStream = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (closed) return;
+    closed = true;
+    if (e.code === 'EPIPE') return;
+    process.stderr.write(`fromscratch: cannot write to standard output (${e.code ?? e.message})\n`);
+    writeFailed = true;
+  });
+}
+
 /** Exits with `code` once everything given to writeStdout is written (at once, unless it fell back to process.stdout). */
 export function exitWhenWritten(code: number): void {
-  if (useStream) process.stdout.write('', () => process.exit(code));
-  else process.exit(code);
+  const exit = (): never => process.exit(writeFailed ? Math.max(code, 2) : code);
+  if (useStream && !closed) process.stdout.write('', exit);
+  else exit();
 }
 
 let characterDevice: boolean | undefined;
