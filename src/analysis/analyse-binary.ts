@@ -61,7 +61,22 @@ export async function completeAnalysis(facts: BinaryFacts, options: AnalyseOptio
       libraryTree: resolved.tree,
     };
   }
-  const linkFacts: LinkFacts = { ...report, interpreterFound, rootDescription: options.root.description };
+  // Named field by field, not spread from the report: reports come in many
+  // shapes (with or without Go, libraries...), and a scan spent 1% of its
+  // main thread copying their every field through V8's slow path.
+  const linkFacts: LinkFacts = {
+    format: report.format,
+    os: report.os,
+    arch: report.arch,
+    type: report.type,
+    linkage: report.linkage,
+    interpreter: report.interpreter,
+    needed: report.needed,
+    libraries: report.libraries,
+    go: report.go,
+    interpreterFound,
+    rootDescription: options.root.description,
+  };
   const nss = await glibcNssNeed(facts.nssImports, report.libraries, options.root, options.nssCache);
   const needs = mergeNeed([...linkNeeds(linkFacts), ...goNeeds], nss);
   return {
@@ -69,7 +84,7 @@ export async function completeAnalysis(facts: BinaryFacts, options: AnalyseOptio
       ...report,
       needs,
       findings: [...linkFindings(linkFacts), ...cgoFindings(report)],
-      recommendation: recommendBase({ ...report, needs }),
+      recommendation: recommendBase({ ...linkFacts, needs }),
     },
     goNeeds,
     interpreterFound,

@@ -60,7 +60,8 @@ export async function glibcNssNeed(
   for (const lib of libraries) {
     if (lib.path === null || lib.via === 'loader' || lib.name === 'libc.so.6') continue;
     const path = lib.path;
-    for (const f of await cache.get(path, () => importsOfLibrary(root, path, lookups))) imported.add(f);
+    const imports = cache.settled(path) ?? (await cache.get(path, () => importsOfLibrary(root, path, lookups)));
+    for (const f of imports) imported.add(f);
   }
   if (imported.size === 0) return undefined;
   const hosts = HOST_LOOKUPS.some((f) => imported.has(f));

@@ -49,7 +49,15 @@ export class HelperThreads {
     const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
     this.workers = [];
     const spawn = () => {
-      const worker = new Worker(script, { workerData: { counter } satisfies HelperData });
+      // The helper's stdout and stderr are its own streams, not piped into
+      // this thread's: piping them creates process.stdout and process.stderr
+      // here (~2 ms of this thread's start, and the stream modules), and
+      // leaves fd 1 non-blocking, so that a full pipe would move every later
+      // report through that stream. A helper writes nothing to stdout; what
+      // it writes to stderr (a warning) is passed on when it comes.
+      const worker = new Worker(script, { workerData: { counter } satisfies HelperData, stdout: true, stderr: true });
+      worker.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+      worker.stdout.resume();
       // Set once it has sent every file it read: it then exits on its own, which is no failure.
       let finished = false;
       worker.on('message', (m: HelperMessage) => {

@@ -22,3 +22,17 @@ test('computes once per key, shares the answer, forgets failures, stays bounded'
   await memo.get('c', compute); // third key: the table starts afresh
   assert.equal(await memo.get('a', compute), 3, 'a was dropped when the bound was reached');
 });
+
+test('settled gives an answer once it has arrived, never a failure, nor one the table dropped', async () => {
+  const memo = new PromiseMemo<number>(2);
+  const pending = memo.get('a', async () => 7);
+  assert.equal(memo.settled('a'), undefined, 'not before it arrives');
+  await pending;
+  assert.equal(memo.settled('a'), 7);
+  await assert.rejects(memo.get('b', async () => Promise.reject(new Error('EIO'))));
+  assert.equal(memo.settled('b'), undefined, 'a failure is never an answer');
+  await memo.get('b', async () => 8);
+  await memo.get('c', async () => 9); // third key: the table starts afresh
+  assert.equal(memo.settled('a'), undefined, 'dropped with the table');
+  assert.equal(memo.settled('c'), 9);
+});
