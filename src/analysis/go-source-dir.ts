@@ -8,5 +8,10 @@ export async function isGoSourceDir(dir: string): Promise<boolean> {
   } catch {
     names = [];
   }
+  return holdsGoSource(names);
+}
+
+/** isGoSourceDir for a directory whose entries' names are known. */
+export function holdsGoSource(names: readonly string[]): boolean {
   return names.some((n) => n === 'go.mod' || (n.endsWith('.go') && !n.endsWith('_test.go')));
 }

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { expandInputs, InOrder, topLevelEntries } from './scan.js';
+import { expandInputs, InOrder, inputSize, listInputs, topLevelEntries } from './scan.js';
 
 test('a walk lists regular files in name order, recursively, without following symlinks; a named file is kept as given', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fromscratch-scan-'));
@@ -27,6 +27,13 @@ test('a walk lists regular files in name order, recursively, without following s
     assert.equal(topLevelEntries([dir]), 5);
     assert.equal(topLevelEntries([dir, join(dir, 'a'), join(dir, 'missing')]), 7);
     assert.equal(topLevelEntries([]), 0);
+    // Listed once, the inputs give the same size and the same walk.
+    const listed = listInputs([dir, join(dir, 'link-file'), join(dir, 'missing')]);
+    assert.equal(inputSize(listed), 7);
+    assert.deepEqual(await expandInputs(listed), targets);
+    // A directory with Go source of its own is one target, not walked.
+    writeFileSync(join(dir, 'sub', 'main.go'), 'package main\n');
+    assert.deepEqual(await expandInputs(listInputs([join(dir, 'sub')])), [{ path: join(dir, 'sub'), discovered: false, goSource: true }]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

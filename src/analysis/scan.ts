@@ -1,6 +1,6 @@
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
-import { isGoSourceDir } from './go-source-dir.js';
+import { holdsGoSource } from './go-source-dir.js';
 
 /**
  * Expands the command line's inputs into the list of files to inspect. A
@@ -19,58 +19,77 @@ export interface ScanTarget {
 
 const MAX_DEPTH = 64;
 
-export async function expandInputs(inputs: readonly string[]): Promise<ScanTarget[]> {
-  const out: ScanTarget[] = [];
-  for (const input of inputs) {
-    let info;
+/**
+ * One input of the command line, looked at once: whether it is a
+ * directory, and a directory's entries, which give the early guess at a
+ * scan's size (inputSize), the Go source test and the walk's first level,
+ * one stat and one read for all three.
+ */
+export interface ListedInput {
+  readonly path: string;
+  /** A directory's entries, or undefined for anything else (or a directory that cannot be read). */
+  readonly entries: Dirent[] | undefined;
+  readonly directory: boolean;
+}
+
+export function listInputs(inputs: readonly string[]): ListedInput[] {
+  return inputs.map((path) => {
+    let directory = false;
     try {
-      // Synchronous, like the reads after it: one trip through libuv's thread pool (and starting it) cost more than the walk.
-      info = statSync(input);
+      directory = statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
     } catch {
-      out.push({ path: input, discovered: false }); // the inspector reports the error for this path
-      continue;
+      // Refused (EACCES, ELOOP): inspected as a file, which reports why.
     }
-    if (info.isDirectory() && (await isGoSourceDir(input))) out.push({ path: input, discovered: false, goSource: true });
-    else if (info.isDirectory()) await walk(input, 0, out);
-    else out.push({ path: input, discovered: false });
+    return { path, directory, entries: directory ? readEntries(path) : undefined };
+  });
+}
+
+/**
+ * How many entries the inputs hold at their top level (a file, or a path
+ * that is not there, counts one): a guess at a scan's size before the walk,
+ * cheap enough to decide on helper threads early.
+ */
+export function inputSize(listed: readonly ListedInput[]): number {
+  let count = 0;
+  for (const input of listed) count += input.entries?.length ?? 1;
+  return count;
+}
+
+/** topLevelEntries for paths: inputSize of listInputs. */
+export function topLevelEntries(inputs: readonly string[]): number {
+  return inputSize(listInputs(inputs));
+}
+
+export async function expandInputs(inputs: readonly string[] | readonly ListedInput[]): Promise<ScanTarget[]> {
+  const listed = inputs.map((input) => (typeof input === 'string' ? (listInputs([input])[0] as ListedInput) : input));
+  const out: ScanTarget[] = [];
+  for (const input of listed) {
+    const { path, entries } = input;
+    if (!input.directory) out.push({ path, discovered: false }); // a file, or a path the inspector reports the error for
+    else if (entries !== undefined && holdsGoSource(entries.map((e) => e.name))) out.push({ path, discovered: false, goSource: true });
+    else if (entries !== undefined) walkEntries(path, entries, 0, out);
   }
   return out;
 }
 
-/**
- * How many entries the inputs hold at their top level (a file counts one):
- * a guess at a scan's size before the walk, cheap enough to decide on
- * helper threads early.
- */
-export function topLevelEntries(inputs: readonly string[]): number {
-  let count = 0;
-  for (const input of inputs) count += topLevelCount(input);
-  return count;
-}
-
-/** A directory's entries, else 1 (a file, or what the walk will report): asked by stat, not by a readdir that throws (a cold throw costs ~0.15 ms). */
-function topLevelCount(input: string): number {
+/** A directory's entries, or undefined when it cannot be read (skipped like a non-binary). */
+function readEntries(dir: string): Dirent[] | undefined {
   try {
-    return statSync(input, { throwIfNoEntry: false })?.isDirectory() === true ? readdirSync(input).length : 1;
+    return readdirSync(dir, { withFileTypes: true });
   } catch {
-    return 1;
+    return undefined;
   }
 }
 
-async function walk(dir: string, depth: number, out: ScanTarget[]): Promise<void> {
+function walkEntries(dir: string, entries: Dirent[], depth: number, out: ScanTarget[]): void {
   if (depth > MAX_DEPTH) return;
-  let entries: Dirent[];
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return; // unreadable directories are skipped like non-binaries
-  }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) await walk(path, depth + 1, out);
-    else if (entry.isFile()) out.push({ path, discovered: true });
-    // Symlinks are not followed: a link inside the tree may point anywhere on the host.
+    if (entry.isDirectory()) {
+      const inner = readEntries(path);
+      if (inner !== undefined) walkEntries(path, inner, depth + 1, out);
+    } else if (entry.isFile()) out.push({ path, discovered: true });
   }
 }
 

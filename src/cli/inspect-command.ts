@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { atLeast, type InspectReport, type Severity } from '../analysis/report.js';
-import { expandInputs, topLevelEntries, type ScanTarget } from '../analysis/scan.js';
+import { expandInputs, inputSize, listInputs, type ScanTarget } from '../analysis/scan.js';
 import { UsageError } from '../errors.js';
 import { inspectAll, startHelpers } from './inspector.js';
 import { renderInspectText } from './render-inspect.js';
@@ -73,10 +73,11 @@ export async function runInspect(inputs: readonly string[], options: InspectComm
     }
   };
   // Helper threads for a big directory start before it is walked, so their start-up overlaps the walk.
-  const helpers = startHelpers(topLevelEntries(inputs));
+  const listed = listInputs(inputs);
+  const helpers = startHelpers(inputSize(listed));
   let targets: ScanTarget[];
   try {
-    targets = await expandInputs(inputs);
+    targets = await expandInputs(listed);
   } catch (e) {
     helpers?.close();
     throw e;
