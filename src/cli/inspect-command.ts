@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import { inspectAll, startHelpers } from './inspector.js';
 import { renderInspectText } from './render-inspect.js';
 import { styleForTerminal, type Style } from './style.js';
-import { stdoutIsCharacterDevice, writeStdout } from '../io/stdout.js';
+import { stdoutClosed, stdoutIsCharacterDevice, writeStdout } from '../io/stdout.js';
 
 export interface InspectCommandOptions {
   readonly json?: boolean;
@@ -39,6 +39,13 @@ function parseJobs(value: string | undefined): number {
   return n;
 }
 
+/**
+ * Thrown out of a scan's output once its reader has gone (`inspect / |
+ * head`): the rest of the scan would only be dropped, so it stops, as a
+ * tool killed by SIGPIPE would.
+ */
+class OutputClosed extends Error {}
+
 /** The exit code for a set of reports: 2 for unreadable input, 1 for findings at or above the threshold. */
 export function exitCodeFor(reports: readonly Pick<InspectReport, 'error' | 'findings'>[], failOn: FailOn): number {
   if (reports.some((r) => r.error !== null)) return 2;
@@ -70,6 +77,7 @@ export async function runInspect(inputs: readonly string[], options: InspectComm
     if (pending.length >= batch) {
       writeStdout(pending);
       pending = '';
+      if (stdoutClosed()) throw new OutputClosed();
     }
   };
   // Helper threads for a big directory start before it is walked, so their start-up overlaps the walk.
@@ -82,7 +90,12 @@ export async function runInspect(inputs: readonly string[], options: InspectComm
     helpers?.close();
     throw e;
   }
-  await inspectAll(targets, rootDir, jobs, emit, helpers);
+  try {
+    await inspectAll(targets, rootDir, jobs, emit, helpers);
+  } catch (e) {
+    // The exit code is the reports' so far: the reader took what it wanted.
+    if (!(e instanceof OutputClosed)) throw e;
+  }
   if (pending !== '') writeStdout(pending);
   if (!options.json) {
     for (const r of kept) if (r.error !== null) process.stderr.write(`fromscratch: ${r.error.message}\n`);

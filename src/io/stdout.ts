@@ -60,6 +60,11 @@ function switchToStream(): void {
   });
 }
 
+/** Whether standard output's reader has gone: what is written now is dropped. */
+export function stdoutClosed(): boolean {
+  return closed;
+}
+
 /** Exits with `code` once everything given to writeStdout is written (at once, unless it fell back to process.stdout). */
 export function exitWhenWritten(code: number): void {
   const exit = (): never => process.exit(writeFailed ? Math.max(code, 2) : code);
