@@ -198,13 +198,14 @@ test('a big scan shared with helper threads prints exactly what one thread print
   }
 });
 
-test('a scan with a helper thread piped into a reader that stops early: quiet, and it stops too', async () => {
+test('a scan piped into a reader that stops early: quiet, and it stops too, whether stdout blocks or not', async () => {
   // The reader waits half a second first, so the pipe (64 KB) is full before
-  // it goes and the scan of 2,000 files is still running when it does: the
-  // write that finds it gone must be quiet (were fd 1 non-blocking, as a
-  // worker with piped stdio leaves it, that write is process.stdout's, whose
-  // EPIPE is an 'error' event), and the scan stops there. The broken file
-  // sorts last: reached, it would make the exit code 2.
+  // it goes and the scan of 2,000 files (with a helper thread) is still
+  // running when it does: the write that finds it gone must be quiet, and
+  // the scan stops there. The broken file sorts last: reached, it would make
+  // the exit code 2. On a non-blocking stdout (python3 sets O_NONBLOCK, then
+  // runs the command), a full pipe moves output to process.stdout, whose
+  // EPIPE is an 'error' event that must be handled.
   const dir = mkdtempSync(join(tmpdir(), 'fromscratch-epipe-'));
   for (let i = 0; i < 2000; i++) {
     const target = join(dir, String(i).padStart(4, '0'));
@@ -215,14 +216,18 @@ test('a scan with a helper thread piped into a reader that stops early: quiet, a
     }
   }
   writeFileSync(join(dir, 'zzzz-broken'), readFileSync(fixture('c-static')).subarray(0, 200));
-  const script = `'${process.execPath}' '${BIN}' inspect --json '${dir}' | (sleep 0.5; head -c 100 >/dev/null); exit \${PIPESTATUS[0]}`;
-  const r = await new Promise<Run>((resolve) => {
-    execFile('bash', ['-c', script], { env: { ...process.env, FROMSCRATCH_WORKERS: '1' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+  const nonBlocking = `python3 -c 'import fcntl, os, sys; fcntl.fcntl(1, fcntl.F_SETFL, fcntl.fcntl(1, fcntl.F_GETFL) | os.O_NONBLOCK); os.execvp(sys.argv[1], sys.argv[1:])'`;
+  for (const wrapper of ['', nonBlocking]) {
+    const script = `${wrapper} '${process.execPath}' '${BIN}' inspect --json '${dir}' | (sleep 0.5; head -c 100 >/dev/null); exit \${PIPESTATUS[0]}`;
+    const r = await new Promise<Run>((resolve) => {
+      execFile('bash', ['-c', script], { env: { ...process.env, FROMSCRATCH_WORKERS: '1' } }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      });
     });
-  });
-  assert.equal(r.stderr, '');
-  assert.equal(r.code, 0, 'the scan stopped before the broken file');
+    const how = wrapper === '' ? 'blocking stdout' : 'non-blocking stdout';
+    assert.equal(r.stderr, '', how);
+    assert.equal(r.code, 0, `${how}: the scan stopped before the broken file`);
+  }
 });
 
 test('output cut short by its reader (| head): the rest is dropped quietly, no stack trace', async () => {

@@ -43,11 +43,11 @@ export function writeStdout(text: string): void {
 
 /**
  * From now on output goes through process.stdout. A non-blocking pipe gets
- * there as soon as it is full (a scan's helper thread leaves fd 1
- * non-blocking), and its reader may still go away: the stream reports that
- * as an 'error' event, which unheard would end the run with a stack trace.
- * EPIPE drops the rest quietly, as above; any other failure is one line on
- * stderr and exit code 2.
+ * there as soon as it is full (whoever started us may have made it so, and
+ * a worker thread with piped stdio does), and its reader may still go away:
+ * the stream reports that as an 'error' event, which unheard would end the
+ * run with a stack trace. EPIPE drops the rest quietly, as above; any other
+ * failure is one line on stderr and exit code 2.
  */
 function switchToStream(): void {
   useStream = true;
