@@ -143,10 +143,23 @@ function loadLaterModules(shared) {
           resolveDir: process.cwd(),
         };
       });
-      b.onLoad({ filter: /.*/, namespace: 'inspect-later' }, (args) => ({
-        contents: `const { lentModules } = require('inspect-lent-modules');\nmodule.exports = ${LOADER}.loadBundle('inspect-more', lentModules()).later[${JSON.stringify(args.path)}];\n`,
-        loader: 'js',
-      }));
+      // An ES module of the same export names, not `module.exports =`: esbuild
+      // turns each import() of a CommonJS module into a fresh copy of its
+      // namespace (one per dynamic binary of a scan, for the library
+      // search), and of an ES module into its one namespace object.
+      b.onLoad({ filter: /.*/, namespace: 'inspect-later' }, async (args) => {
+        const source = `src/${args.path}.ts`;
+        if (/^export (let|var) /m.test(readFileSync(source, 'utf8'))) throw new Error(`bundle-cli: ${source} exports a let or var, which the inspect bundle would see only as first loaded`);
+        const names = await exportNames(args.path);
+        return {
+          contents: [
+            "import { lentModules } from 'inspect-lent-modules';",
+            `const later = ${LOADER}.loadBundle('inspect-more', lentModules()).later[${JSON.stringify(args.path)}];`,
+            ...names.map((n) => `export const ${n} = later.${n};`),
+          ].join('\n'),
+          loader: 'js',
+        };
+      });
     },
   };
 }

@@ -35,14 +35,6 @@ export async function analyseBinary(path: string, opened: OpenedBinary, options:
   return completeAnalysis(await readBinaryFacts(path, opened), options);
 }
 
-/**
- * The loader's search, loaded with the first dynamic binary: a static one
- * (most Go programs) never needs it. Kept once loaded: the bundle turns each
- * import() into a fresh copy of the module's namespace, which a scan of
- * /usr/bin made for every one of its ~750 dynamic binaries.
- */
-let resolveModule: Promise<typeof import('../linker/resolve.js')> | undefined;
-
 /** The rest of analyseBinary, from what the binary says about itself: its libraries inside the root, its needs, findings and base. */
 export async function completeAnalysis(facts: BinaryFacts, options: AnalyseOptions): Promise<AnalysedBinary> {
   const { goNeeds, executable } = facts;
@@ -50,7 +42,8 @@ export async function completeAnalysis(facts: BinaryFacts, options: AnalyseOptio
   let interpreterFound: boolean | null = null;
   if (executable !== null && (executable.interpreter !== null || executable.needed.length > 0)) {
     const inRootPath = await options.inRootPath();
-    const { resolveLibraries } = await (resolveModule ??= import('../linker/resolve.js'));
+    // The loader's search loads with the first dynamic binary: a static one (most Go programs) never needs it.
+    const { resolveLibraries } = await import('../linker/resolve.js');
     const resolved = await resolveLibraries(options.root, inRootPath, { executable, session: options.session });
     interpreterFound = resolved.interpreter ? resolved.interpreter.found : null;
     report = {

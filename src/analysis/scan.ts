@@ -33,15 +33,17 @@ export interface ListedInput {
 }
 
 export function listInputs(inputs: readonly string[]): ListedInput[] {
-  return inputs.map((path) => {
-    let directory = false;
-    try {
-      directory = statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
-    } catch {
-      // Refused (EACCES, ELOOP): inspected as a file, which reports why.
-    }
-    return { path, directory, entries: directory ? readEntries(path) : undefined };
-  });
+  return inputs.map(listInput);
+}
+
+function listInput(path: string): ListedInput {
+  let directory = false;
+  try {
+    directory = statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+  } catch {
+    // Refused (EACCES, ELOOP): inspected as a file, which reports why.
+  }
+  return { path, directory, entries: directory ? readEntries(path) : undefined };
 }
 
 /**
@@ -55,15 +57,10 @@ export function inputSize(listed: readonly ListedInput[]): number {
   return count;
 }
 
-/** topLevelEntries for paths: inputSize of listInputs. */
-export function topLevelEntries(inputs: readonly string[]): number {
-  return inputSize(listInputs(inputs));
-}
-
 export async function expandInputs(inputs: readonly string[] | readonly ListedInput[]): Promise<ScanTarget[]> {
-  const listed = inputs.map((input) => (typeof input === 'string' ? (listInputs([input])[0] as ListedInput) : input));
   const out: ScanTarget[] = [];
-  for (const input of listed) {
+  for (const given of inputs) {
+    const input = typeof given === 'string' ? listInput(given) : given;
     const { path, entries } = input;
     if (!input.directory) out.push({ path, discovered: false }); // a file, or a path the inspector reports the error for
     else if (entries !== undefined && holdsGoSource(entries.map((e) => e.name))) out.push({ path, discovered: false, goSource: true });

@@ -8,6 +8,7 @@ import { hostPlatform, platformText, selectPlatform } from '../image/platform.js
 import { formatImageReference, parseImageReference } from '../image/refs.js';
 import type { Image, ImageOrIndex, Platform } from '../image/types.js';
 import { keepForAnalysis } from '../check/check-image.js';
+import { notARegularFile } from '../fs/rootfs.js';
 import { ImageRootFS } from '../rootfs/image-fs.js';
 import { exitCodeFor, parseFailOn, type InspectCommandOptions } from './inspect-command.js';
 import { progressFor } from './progress.js';
@@ -92,7 +93,7 @@ async function openImageRoot(refText: string, paths: readonly string[], referenc
 export async function inspectInImage(fs: ImageRootFS, name: string, path: string): Promise<InspectReport> {
   const info = await fs.stat(path);
   if (info === undefined) throw new InputError('not-found', `${name}: no such file in the image`);
-  if (info.kind !== 'file') throw new InputError('io', `${name}: ${info.kind === 'dir' ? 'is a directory' : 'not a regular file'} in the image`);
+  if (info.kind !== 'file') throw notARegularFile(name, info.kind, ' in the image');
   const source = await fs.open(path);
   try {
     const opened = await openExecutable(source);

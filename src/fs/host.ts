@@ -4,7 +4,7 @@ import type { Stats } from 'node:fs';
 import { InputError } from '../errors.js';
 import { PromiseMemo } from '../util/memo.js';
 import { FileSource, type ByteSource } from '../io/source.js';
-import type { FileInfo, FileKind, RootFS } from './rootfs.js';
+import { notARegularFile, type FileInfo, type FileKind, type RootFS } from './rootfs.js';
 
 /** Linux gives up after 40 symlinks in one lookup (MAXSYMLINKS); so do we. */
 export const MAX_SYMLINK_HOPS = 40;
@@ -78,21 +78,15 @@ export class HostRootFS implements RootFS {
 
   async open(path: string): Promise<ByteSource> {
     const name = this.displayName(path);
-    const walked = await this.walk(path, true);
+    const walked = await this.walkToFile(path, name);
     if (!walked) throw new InputError('not-found', `${name}: no such file`);
-    if (walked.info.kind !== 'file') {
-      throw new InputError('io', `${name}: ${walked.info.kind === 'dir' ? 'is a directory' : 'not a regular file'}`);
-    }
     return FileSource.open(this.hostPath(walked.components), name);
   }
 
   async readSmallFile(path: string, maxBytes: number = DEFAULT_SMALL_FILE_LIMIT): Promise<Uint8Array | undefined> {
     const name = this.displayName(path);
-    const walked = await this.walk(path, true);
+    const walked = await this.walkToFile(path, name);
     if (!walked) return undefined;
-    if (walked.info.kind !== 'file') {
-      throw new InputError('io', `${name}: ${walked.info.kind === 'dir' ? 'is a directory' : 'not a regular file'}`);
-    }
     const tooBig = () => new InputError('limit', `${name}: larger than the ${maxBytes}-byte limit for a configuration file`);
     if (walked.info.size > maxBytes) throw tooBig();
     // Synchronous like every other read here (see settle); node:fs/promises alone cost each start-up ~10 ms to load.
@@ -183,6 +177,13 @@ export class HostRootFS implements RootFS {
     }
     if (path.endsWith('/') && info.kind !== 'dir') return undefined;
     return { components: resolved, info };
+  }
+
+  /** The walk to `path`, undefined when it is not there; an InputError (named `name`) when it is not a regular file. */
+  private async walkToFile(path: string, name: string): Promise<Walked | undefined> {
+    const walked = await this.walk(path, true);
+    if (walked && walked.info.kind !== 'file') throw notARegularFile(name, walked.info.kind);
+    return walked;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { InputError } from '../errors.js';
 import type { ByteSource } from '../io/source.js';
 
 /**
@@ -37,4 +38,9 @@ export interface RootFS {
   open(path: string): Promise<ByteSource>;
   /** A whole small file (config files), refused past maxBytes; undefined when missing. */
   readSmallFile(path: string, maxBytes?: number): Promise<Uint8Array | undefined>;
+}
+
+/** The error for `name`, which is there but is a `kind`, not a regular file; `where` ends the message (" in the image"). */
+export function notARegularFile(name: string, kind: FileKind, where = ''): InputError {
+  return new InputError('io', `${name}: ${kind === 'dir' ? 'is a directory' : 'not a regular file'}${where}`);
 }

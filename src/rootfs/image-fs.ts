@@ -2,7 +2,7 @@ import { FormatError, InputError } from '../errors.js';
 import { BytesSource, type ByteSource } from '../io/source.js';
 import { readTar } from '../layer/index.js';
 import type { Image, Layer } from '../image/types.js';
-import type { FileInfo, RootFS } from '../fs/rootfs.js';
+import { notARegularFile, type FileInfo, type RootFS } from '../fs/rootfs.js';
 import { DEFAULT_SMALL_FILE_LIMIT, MAX_SYMLINK_HOPS } from '../fs/host.js';
 import { layerName, LayerScanner, openLayerTar, readBody, type LayerScan } from './layer-scan.js';
 import { MergedTree, type DataLocation, type MergedEntry, type RefusedEntry } from './merged-tree.js';
@@ -160,9 +160,7 @@ export class ImageRootFS implements RootFS {
   private regularFile(path: string, name: string): MergedEntry {
     const walked = this.walk(path, true);
     if (!walked) throw new InputError('not-found', `${name}: no such file`);
-    if (walked.entry.kind !== 'file' || walked.entry.data === undefined) {
-      throw new InputError('io', `${name}: ${walked.entry.kind === 'dir' ? 'is a directory' : 'not a regular file'}`);
-    }
+    if (walked.entry.kind !== 'file' || walked.entry.data === undefined) throw notARegularFile(name, walked.entry.kind);
     return walked.entry;
   }
 
